@@ -1,0 +1,122 @@
+package transform
+
+import (
+	"fmt"
+	"strings"
+)
+
+// standardFuncs are the pure functions every mapping expression can call, besides expr's
+// built-ins (trim, upper, lower, split, join, len, …) and the input accessors of exprEnv.
+var standardFuncs = map[string]registered{
+	"coalesce": {
+		doc: "coalesce(a, b, …): the first argument that is not empty",
+		fn: func(params ...any) (any, error) {
+			for _, p := range params {
+				if s, ok := p.(string); ok && strings.TrimSpace(s) != "" {
+					return s, nil
+				}
+			}
+			return "", nil
+		},
+		types: []any{new(func(...string) string)},
+	},
+	"digits": {
+		doc: "digits(s): s with every character that is not 0-9 removed",
+		fn: func(params ...any) (any, error) {
+			s := params[0].(string)
+			var b strings.Builder
+			for i := 0; i < len(s); i++ {
+				if s[i] >= '0' && s[i] <= '9' {
+					b.WriteByte(s[i])
+				}
+			}
+			return b.String(), nil
+		},
+		types: []any{new(func(string) string)},
+	},
+	"uri": {
+		doc: "uri(s): s as a URI: an OID becomes urn:oid:…, a UUID urn:uuid:…, a URI stays",
+		fn: func(params ...any) (any, error) {
+			return asURI(params[0].(string)), nil
+		},
+		types: []any{new(func(string) string)},
+	},
+	"decimal": {
+		doc: `decimal(s): s as a FHIR decimal ("+1.50" → "1.50"), or "" when it is not a number`,
+		fn: func(params ...any) (any, error) {
+			d, ok := normalizeDecimal(params[0].(string))
+			if !ok {
+				return "", nil
+			}
+			return d, nil
+		},
+		types: []any{new(func(string) string)},
+	},
+	"isNumber": {
+		doc: "isNumber(s): whether s is a number that a FHIR decimal can hold",
+		fn: func(params ...any) (any, error) {
+			_, ok := normalizeDecimal(params[0].(string))
+			return ok, nil
+		},
+		types: []any{new(func(string) bool)},
+	},
+	"isDate": {
+		doc: "isDate(s): whether s is a timestamp (YYYY[MM[DD[HH[MM[SS]]]]][+ZZZZ] or ISO 8601)",
+		fn: func(params ...any) (any, error) {
+			_, ok := parseTimestamp(params[0].(string))
+			return ok, nil
+		},
+		types: []any{new(func(string) bool)},
+	},
+	"substr": {
+		doc: "substr(s, start, length): the bytes of s from start (0-based), at most length of them",
+		fn: func(params ...any) (any, error) {
+			s, start, n := params[0].(string), params[1].(int), params[2].(int)
+			if start < 0 || start >= len(s) || n <= 0 {
+				return "", nil
+			}
+			return s[start:min(len(s), start+n)], nil
+		},
+		types: []any{new(func(string, int, int) string)},
+	},
+	"format": {
+		doc: "format(pattern, args…): fmt.Sprintf with %s verbs",
+		fn: func(params ...any) (any, error) {
+			return fmt.Sprintf(params[0].(string), params[1:]...), nil
+		},
+	},
+}
+
+// asURI turns an OID or UUID into a URI; anything else is returned trimmed.
+func asURI(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, ":") {
+		return s
+	}
+	if isOID(s) {
+		return "urn:oid:" + s
+	}
+	if len(s) == 36 && strings.Count(s, "-") == 4 {
+		return "urn:uuid:" + strings.ToLower(s)
+	}
+	return s
+}
+
+func isOID(s string) bool {
+	if s == "" || s[0] < '0' || s[0] > '2' {
+		return false
+	}
+	dots := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '.':
+			if i == 0 || i == len(s)-1 || s[i-1] == '.' {
+				return false
+			}
+			dots++
+		case s[i] < '0' || s[i] > '9':
+			return false
+		}
+	}
+	return dots > 0
+}
