@@ -98,7 +98,8 @@ var uuidNamespace = [16]byte{0x20, 0x0e, 0xaa, 0xdb, 0x00, 0x73, 0x59, 0x54, 0xa
 //     position; they are never merged.
 //   - Entries keep creation order, except that the MessageHeader (message) or Composition
 //     (document) comes first; every entry has fullUrl "urn:uuid:<id>" (see
-//     AssembleOptions.FullURLBase); transaction and batch entries have request POST <Type>
+//     AssembleOptions.FullURLBase); ids set before (Resource.ID or an "id" element) are
+//     replaced; transaction and batch entries have request POST <Type>
 //     with ifNoneExist "identifier=<system>|<value>" from the first identifier having both.
 //
 // Same input, same output, byte for byte. Errors: [ErrBundleType], [ErrNotResource],
@@ -209,6 +210,13 @@ func (a *assembly) add(r *Resource) {
 	r.merged = nil
 	r.canon = nil
 	r.ID = ""
+	for i := range r.Props { // an id set as an element gives way to the assigned one
+		if p := &r.Props[i]; p.Elem.Order == 0 && p.Elem.Name == "id" {
+			for j := range p.Vals {
+				p.Vals[j].S = ""
+			}
+		}
+	}
 	a.res = append(a.res, r)
 	a.info = append(a.info, resInfo{alive: true})
 }

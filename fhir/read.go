@@ -54,7 +54,16 @@ type parser struct {
 	pos   int
 	depth int
 	path  []pathSeg
-	buf   []byte // scratch for strings with escapes
+	buf   []byte     // scratch for strings with escapes
+	nulls []nullSlot // nulls in primitive lists of the objects being parsed
+}
+
+// nullSlot is a null in a primitive list ("given": [null]) or its extension list
+// ("_given": [null]); the other list must fill the slot.
+type nullSlot struct {
+	e     *Element
+	index int
+	off   int
 }
 
 func (p *parser) fail(off int, err error, detail string) *JSONError {
@@ -208,6 +217,7 @@ func (p *parser) object(o *Object, r *Resource) error {
 	defer func() { p.depth-- }()
 	sawType := false
 	n := 0
+	nulls := len(p.nulls)
 	for first := true; ; first = false {
 		p.skipWS()
 		if p.peek() == '}' {
@@ -278,24 +288,15 @@ func (p *parser) object(o *Object, r *Resource) error {
 	if n == 0 {
 		return p.fail(open, ErrEmpty, "empty object")
 	}
-	// Every primitive value needs a value or an extension (nulls are placeholders).
-	for i := range o.Props {
-		pr := &o.Props[i]
-		if !pr.Elem.Primitive() {
-			continue
-		}
-		for j := range pr.Vals {
-			if pr.Vals[j].S == "" && pr.Vals[j].Ext == nil {
-				p.push(pr.Elem.Name)
-				if pr.Elem.List() {
-					p.path[len(p.path)-1].index = j
-				}
-				err := p.fail(open, ErrNull, "")
-				p.pop()
-				return err
-			}
+	// Every primitive value needs a value or an extension: nulls are placeholders.
+	for _, ns := range p.nulls[nulls:] {
+		if v := &o.Prop(ns.e).Vals[ns.index]; v.S == "" && v.Ext == nil {
+			p.push(ns.e.Name)
+			p.path[len(p.path)-1].index = ns.index
+			return p.fail(ns.off, ErrNull, "")
 		}
 	}
+	p.nulls = p.nulls[:nulls]
 	return nil
 }
 
@@ -369,6 +370,7 @@ func (p *parser) member(o *Object, e *Element, keyOff int) error {
 		var err error
 		switch {
 		case prim && p.peek() == 'n':
+			p.nulls = append(p.nulls, nullSlot{e, i, p.pos})
 			if err := p.literal("null"); err != nil {
 				return err
 			}
@@ -465,6 +467,7 @@ func (p *parser) extension(o *Object, e *Element, keyOff int) error {
 		p.path[len(p.path)-1].index = i
 		var x *Object
 		if p.peek() == 'n' {
+			p.nulls = append(p.nulls, nullSlot{e, i, p.pos})
 			if err := p.literal("null"); err != nil {
 				return err
 			}
@@ -556,8 +559,8 @@ func (p *parser) primitive(e *Element) (Value, error) {
 }
 
 func quoteShort(s string) string {
-	if len(s) > 40 {
-		s = s[:40] + "…"
+	if len(s) > 100 {
+		s = strings.ToValidUTF8(s[:100], "") + "…"
 	}
 	return strconv.Quote(s)
 }
@@ -653,7 +656,7 @@ func (p *parser) str() (string, error) {
 		case 'u':
 			r, ok := hex4(p.data, i+1)
 			if !ok {
-				p.pos = i
+				p.pos = i - 1
 				return "", p.syntax("invalid \\u escape")
 			}
 			i += 4
@@ -671,7 +674,7 @@ func (p *parser) str() (string, error) {
 			}
 			b = utf8.AppendRune(b, r)
 		default:
-			p.pos = i
+			p.pos = i - 1
 			return "", p.syntax("invalid escape")
 		}
 		i++
