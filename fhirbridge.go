@@ -182,11 +182,24 @@ func Detect(head []byte) Format {
 // ends it (yielded as a plain error).
 func (c *Converter) Convert(ctx context.Context, r io.Reader) iter.Seq2[*Result, error] {
 	return func(yield func(*Result, error) bool) {
-		br := bufio.NewReaderSize(r, 64<<10)
+		br := bufio.NewReaderSize(r, 4<<10)
 		head, _ := br.Peek(512)
+		c.dispatch(ctx, head, br, yield)
+	}
+}
+
+// convertBytes is Convert over bytes already in memory, without a buffered reader.
+func (c *Converter) convertBytes(ctx context.Context, data []byte) iter.Seq2[*Result, error] {
+	return func(yield func(*Result, error) bool) {
+		c.dispatch(ctx, data[:min(len(data), 512)], bytes.NewReader(data), yield)
+	}
+}
+
+func (c *Converter) dispatch(ctx context.Context, head []byte, r io.Reader, yield func(*Result, error) bool) {
+	{
 		switch f := Detect(head); f {
 		case FormatHL7v2:
-			c.convertHL7v2(ctx, br, yield)
+			c.convertHL7v2(ctx, r, yield)
 		case FormatUnknown:
 			if len(bytes.TrimSpace(head)) == 0 {
 				return // empty input: no messages
@@ -203,7 +216,7 @@ func (c *Converter) ConvertMessage(ctx context.Context, data []byte) (*Result, e
 	var out *Result
 	var outErr error
 	n := 0
-	for res, err := range c.Convert(ctx, bytes.NewReader(data)) {
+	for res, err := range c.convertBytes(ctx, data) {
 		n++
 		if n == 1 {
 			out, outErr = res, err

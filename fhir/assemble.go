@@ -42,28 +42,78 @@ type Bundle struct {
 	Type BundleType
 	ID   string // deterministic: from the type, timestamp, identifier and entry ids
 
-	res     *Resource // the Bundle resource
-	entries []*Resource
-	asm     *assembly
+	opt         AssembleOptions
+	entries     []*Resource
+	ifNoneExist []string // per entry, for transaction and batch
+
+	resOnce sync.Once
+	res     *Resource // the Bundle resource, built on demand
 }
 
 // Resources returns the entries' resources in Bundle order. The slice is shared: do not
 // modify it.
 func (b *Bundle) Resources() []*Resource { return b.entries }
 
-// Resource returns the Bundle as a resource tree (for [Validate], or to walk it). Do not
-// modify it.
-func (b *Bundle) Resource() *Resource { return b.res }
+// Resource returns the Bundle as a resource tree (for [Validate], or to walk it), built on
+// the first call. Do not modify it.
+func (b *Bundle) Resource() *Resource {
+	b.resOnce.Do(func() { b.res = buildBundle(b) })
+	return b.res
+}
 
-// AppendJSON appends the Bundle's compact canonical JSON to dst. Resources are written from
-// the canonical form computed for their ids, so writing is little more than copying.
+// AppendJSON appends the Bundle's compact canonical JSON to dst. It allocates only to grow
+// dst.
 func (b *Bundle) AppendJSON(dst []byte) []byte {
 	w := writer{b: dst, pruned: true}
-	if b.asm.base == "" {
-		w.cache = b.asm
+	w.b = append(w.b, `{"resourceType":"Bundle","id":"`...)
+	w.b = append(w.b, b.ID...)
+	w.b = append(w.b, '"')
+	if b.opt.Identifier != nil {
+		w.b = append(w.b, `,"identifier":`...)
+		w.object(b.opt.Identifier, nil)
 	}
-	w.resource(b.res)
-	return w.b
+	w.b = append(w.b, `,"type":"`...)
+	w.b = append(w.b, b.Type...)
+	w.b = append(w.b, '"')
+	if b.opt.Timestamp != "" {
+		w.b = append(w.b, `,"timestamp":`...)
+		w.b = appendString(w.b, b.opt.Timestamp)
+	}
+	if len(b.entries) > 0 {
+		w.b = append(w.b, `,"entry":[`...)
+		for i, r := range b.entries {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = append(w.b, `{"fullUrl":`...)
+			w.b = b.appendFullURL(w.b, r)
+			w.b = append(w.b, `,"resource":`...)
+			w.resource(r)
+			if b.ifNoneExist != nil {
+				w.b = append(w.b, `,"request":{"method":"POST","url":"`...)
+				w.b = append(w.b, r.Type.Name...)
+				w.b = append(w.b, '"')
+				if q := b.ifNoneExist[i]; q != "" {
+					w.b = append(w.b, `,"ifNoneExist":`...)
+					w.b = appendString(w.b, q)
+				}
+				w.b = append(w.b, '}')
+			}
+			w.b = append(w.b, '}')
+		}
+		w.b = append(w.b, ']')
+	}
+	return append(w.b, '}')
+}
+
+// appendFullURL appends the JSON string of r's fullUrl.
+func (b *Bundle) appendFullURL(dst []byte, r *Resource) []byte {
+	if base := b.opt.FullURLBase; base != "" {
+		return appendString(dst, base+"/"+r.Type.Name+"/"+r.ID)
+	}
+	dst = append(dst, `"urn:uuid:`...)
+	dst = append(dst, r.ID...)
+	return append(dst, '"')
 }
 
 // AppendJSONIndent appends the Bundle's JSON indented with indent (and no prefix); the result
@@ -120,6 +170,7 @@ func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 		return nil, fmt.Errorf("%w: a document needs one (bdl-10)", ErrTimestamp)
 	}
 	a := &assembly{res: make([]*Resource, 0, len(resources)), info: make([]resInfo, 0, len(resources)), base: opt.FullURLBase}
+	a.buf = *bufPool.Get().(*[]byte)
 	for _, r := range resources {
 		if r == nil || r.Type == nil || r.Type.Kind != KindResource || r.Type.Abstract {
 			return nil, ErrNotResource
@@ -153,14 +204,26 @@ func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 			return nil, ErrNoComposition
 		}
 	}
-	b := &Bundle{Type: bt, entries: entries, asm: a}
+	b := &Bundle{Type: bt, entries: entries}
 	b.ID = a.bundleID(b, &opt)
+	a.release()
 	if bt == Document && opt.Identifier == nil {
-		opt.Identifier = NewObject(LookupType("Identifier"))
-		opt.Identifier.Set(opt.Identifier.Type.Element("system"), MakeString("urn:ietf:rfc:3986"))
-		opt.Identifier.Set(opt.Identifier.Type.Element("value"), MakeString("urn:uuid:"+b.ID))
+		be := bundleOnce()
+		opt.Identifier = NewObject(be.identifierType)
+		opt.Identifier.Set(be.system, MakeString("urn:ietf:rfc:3986"))
+		opt.Identifier.Set(be.idValue, MakeString("urn:uuid:"+b.ID))
 	}
-	b.res = buildBundle(b, &opt)
+	opt.Type = bt
+	b.opt = opt
+	if bt == Transaction || bt == Batch {
+		b.ifNoneExist = make([]string, len(entries))
+		if !opt.NoConditionalCreate {
+			be := bundleOnce()
+			for i, r := range entries {
+				b.ifNoneExist[i] = ifNoneExist(r, be)
+			}
+		}
+	}
 	return b, nil
 }
 
@@ -176,11 +239,24 @@ func moveFirst(entries []*Resource, typ string) bool {
 	return false
 }
 
+// bufPool holds scratch buffers for canonical JSON.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// release returns the scratch buffer; the assembly stays reachable from its resources
+// (for Resource.Identity and FullURLBase) but no longer writes.
+func (a *assembly) release() {
+	if cap(a.buf) <= 1<<20 {
+		b := a.buf[:0]
+		bufPool.Put(&b)
+	}
+	a.buf, a.stack, a.kept, a.keptMap = nil, nil, nil, nil
+}
+
 type assembly struct {
 	base    string // AssembleOptions.FullURLBase
 	res     []*Resource
 	info    []resInfo
-	buf     []byte // canonical JSON of all resources, each after the 16-byte name space
+	buf     []byte // scratch: the 16-byte name space, then a resource's canonical JSON
 	stack   []int32
 	counter int32
 	nscc    int32
@@ -208,7 +284,6 @@ func (a *assembly) add(r *Resource) {
 	r.asm = a
 	r.idx = int32(len(a.res))
 	r.merged = nil
-	r.canon = nil
 	r.ID = ""
 	for i := range r.Props { // an id set as an element gives way to the assigned one
 		if p := &r.Props[i]; p.Elem.Order == 0 && p.Elem.Name == "id" {
@@ -358,18 +433,16 @@ func (a *assembly) identify(r *Resource) {
 	w := writer{b: a.buf, pruned: true, canon: r}
 	w.object(&r.Object, r)
 	a.buf = w.b
-	end := len(a.buf)
 	if inf.cyclic {
 		a.buf = append(a.buf, 0)
 		a.buf = appendInt(a.buf, int(inf.pos))
 	}
 	id := uuid5(a.buf[start:])
-	a.buf = a.buf[:end]
+	a.buf = a.buf[:start]
 	r.ID = formatUUID(id)
 	if inf.cyclic {
-		return // the canonical form holds placeholders: not reusable, and never merged
+		return // never merged
 	}
-	r.canon = a.buf[start+16 : end : end]
 	if k := a.lookup(id); k != nil {
 		if k.idx < r.idx {
 			r.merged = k
@@ -495,8 +568,9 @@ var bundleOnce = sync.OnceValue(func() *bundleElements {
 	return be
 })
 
-func buildBundle(b *Bundle, opt *AssembleOptions) *Resource {
+func buildBundle(b *Bundle) *Resource {
 	be := bundleOnce()
+	opt := &b.opt
 	res := be.typ.NewResource()
 	res.ID = b.ID
 	if opt.Identifier != nil {
@@ -510,7 +584,7 @@ func buildBundle(b *Bundle, opt *AssembleOptions) *Resource {
 	entries := make([]Value, len(b.entries))
 	for i, r := range b.entries {
 		e := NewObject(be.entryType)
-		if base := b.asm.base; base != "" {
+		if base := opt.FullURLBase; base != "" {
 			e.Set(be.fullURL, MakeString(base+"/"+r.Type.Name+"/"+r.ID))
 		} else {
 			e.Set(be.fullURL, MakeString("urn:uuid:"+r.ID))
@@ -520,10 +594,8 @@ func buildBundle(b *Bundle, opt *AssembleOptions) *Resource {
 			rq := NewObject(be.requestType)
 			rq.Set(be.method, MakeString("POST"))
 			rq.Set(be.url, MakeString(r.Type.Name))
-			if !opt.NoConditionalCreate {
-				if q := ifNoneExist(r, be); q != "" {
-					rq.Set(be.ifNoneExist, MakeString(q))
-				}
+			if q := b.ifNoneExist[i]; q != "" {
+				rq.Set(be.ifNoneExist, MakeString(q))
 			}
 			e.Set(be.request, MakeObject(rq))
 		}

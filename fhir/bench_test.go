@@ -67,3 +67,21 @@ func BenchmarkValidate(b *testing.B) {
 		Validate(bundle.Resource())
 	}
 }
+
+// BenchmarkAssembleOnly measures Assemble and AppendJSON without building the resources.
+func BenchmarkAssembleOnly(b *testing.B) {
+	n := len(assemble(b, labMessage(), AssembleOptions{Type: Transaction}).AppendJSON(nil))
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	var buf []byte
+	for b.Loop() {
+		b.StopTimer()
+		rs := labMessage()
+		b.StartTimer()
+		bundle, err := Assemble(rs, AssembleOptions{Type: Transaction})
+		if err != nil {
+			b.Fatal(err)
+		}
+		buf = bundle.AppendJSON(buf[:0])
+	}
+}

@@ -248,7 +248,6 @@ type Resource struct {
 	merged *Resource // set by Assemble: the resource this one was merged into
 	asm    *assembly // the Assemble call that owns the scratch fields below
 	idx    int32     // position in asm.res
-	canon  []byte    // canonical JSON without id, valid with asm; nil if not cacheable
 }
 
 type resourceBlock struct {

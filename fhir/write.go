@@ -55,21 +55,10 @@ func AppendObjectJSON(dst []byte, o *Object) []byte {
 type writer struct {
 	b      []byte
 	pruned bool      // the tree went through Assemble's pruning: Ext objects are non-empty
-	cache  *assembly // splice the canonical JSON cached by this assembly
 	canon  *Resource // canonical mode for this resource: cycle placeholders, Reference list dedupe
 }
 
 func (w *writer) resource(r *Resource) {
-	if w.cache != nil && r.asm == w.cache && r.canon != nil && r.ID != "" {
-		// canon is {"resourceType":"X"...} without id: splice the id in after the type.
-		split := len(`{"resourceType":`) + len(r.Type.Name) + 2
-		w.b = append(w.b, r.canon[:split]...)
-		w.b = append(w.b, `,"id":"`...)
-		w.b = append(w.b, r.ID...)
-		w.b = append(w.b, '"')
-		w.b = append(w.b, r.canon[split:]...)
-		return
-	}
 	w.object(&r.Object, r)
 }
 

@@ -85,6 +85,10 @@ type rule struct {
 	rules    []*rule
 	as       int // alias id, or -1
 	scoped   bool
+	// guard holds the from-paths of the nested rules when every nested rule reads from a path
+	// (and there is no map): if none of them reaches anything, the rule has nothing to build
+	// and is skipped before it creates an object.
+	guard []*rule
 }
 
 // stepMode says how a target path step chooses among the items of a list element.
@@ -577,6 +581,15 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 			final = target
 		}
 		r.rules = c.rules(s, rs.rules, final, inner, free)
+	}
+	if r.mp == nil && r.resource == nil && r.kind == valNone && len(r.rules) > 0 {
+		r.guard = r.rules
+		for _, sub := range r.rules {
+			if sub.from == nil {
+				r.guard = nil
+				break
+			}
+		}
 	}
 	if r.kind == valNone && r.mp == nil && !rs.rulesSet && r.resource == nil {
 		c.errorf(rs.at, KindSchema, "this rule produces nothing: give to with a value, const, ref, codes, map or nested rules")

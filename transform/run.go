@@ -169,6 +169,9 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 			return
 		}
 	}
+	if ru.guard != nil && !r.anySelects(ru.guard, x) {
+		return
+	}
 	tgt := t
 	if ru.on >= 0 {
 		res := r.lookup(ru.on)
@@ -243,6 +246,19 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 	if detached != nil && !detached.Empty() {
 		r.put(attachTo, attachStep, fhir.Value{Kind: fhir.ObjectValue, O: detached})
 	}
+}
+
+// anySelects reports whether any of the rules' from-paths reaches a node from x.
+func (r *run) anySelects(rules []*rule, x tree.Node) bool {
+	for _, sub := range rules {
+		r.scratch = sub.from.Select(r.origin(sub.fromType, x), r.scratch[:0])
+		n := len(r.scratch)
+		clear(r.scratch)
+		if n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // refTo builds a Reference object pointing at res.

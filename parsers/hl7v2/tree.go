@@ -43,6 +43,7 @@ type Tree struct {
 	root *Group
 	// segGroup maps each segment index to the group holding it.
 	segGroup []*Group
+	slab     []node
 }
 
 // NewTree groups m by s (nil: no grouping) for mapping.
@@ -64,7 +65,7 @@ func NewTree(m *Message, s *Structure) *Tree {
 }
 
 // Root returns the message node.
-func (t *Tree) Root() tree.Node { return &node{t: t, kind: kindGroup, g: t.root} }
+func (t *Tree) Root() tree.Node { return t.newNode(node{t: t, kind: kindGroup, g: t.root}) }
 
 // Message returns the message.
 func (t *Tree) Message() *Message { return t.msg }
@@ -96,13 +97,24 @@ const (
 	kindSub
 )
 
-// node is a place in a Tree.
+// node is a place in a Tree. Nodes below a segment carry their own span, so reading them
+// never walks the message again.
 type node struct {
-	t                    *Tree
-	kind                 nodeKind
-	g                    *Group // kindGroup
-	seg                  int    // segment index, for kindSegment and below
-	field, rep, comp, sb int    // 1-based
+	t    *Tree
+	kind nodeKind
+	g    *Group // kindGroup
+	seg  int    // segment index, for kindSegment and below
+	v    span   // kindRep, kindComp, kindSub: the node's bytes and coordinates
+}
+
+// newNode returns a node from the tree's slab: nodes are allocated in chunks, so selecting
+// a node costs no allocation of its own. Nodes live as long as the tree.
+func (t *Tree) newNode(n node) *node {
+	if len(t.slab) == cap(t.slab) {
+		t.slab = make([]node, 0, 64)
+	}
+	t.slab = append(t.slab, n)
+	return &t.slab[len(t.slab)-1]
 }
 
 func (n *node) segment() Segment { return n.t.msg.Segment(n.seg) }
@@ -112,40 +124,25 @@ func (n *node) segment() Segment { return n.t.msg.Segment(n.seg) }
 // (a stray "&" in a name is far more common than a subcomponent nobody asked for). The HL7
 // null value "" reads as empty.
 func (n *node) Text() string {
-	var s string
-	switch n.kind {
-	case kindRep:
-		s = n.segment().Field(n.field).Rep(n.rep).Component(1).Text()
-		if n.field <= 2 && n.segment().Name() == "MSH" {
-			s = n.segment().Field(n.field).Text()
+	if n.kind < kindRep || n.v.null() {
+		return ""
+	}
+	if n.kind == kindRep && !n.v.lit {
+		c := Rep{n.v}.Component(1)
+		if c.v.null() {
+			return ""
 		}
-	case kindComp:
-		s = n.segment().Field(n.field).Rep(n.rep).Component(n.comp).Text()
-	case kindSub:
-		s = n.segment().Field(n.field).Rep(n.rep).Component(n.comp).Sub(n.sb).Text()
-	default:
-		return ""
+		return c.Text()
 	}
-	if s == `""` {
-		return ""
-	}
-	return s
+	return n.v.text()
 }
 
 // Empty reports whether the node holds no data.
 func (n *node) Empty() bool {
-	switch n.kind {
-	case kindRep:
-		r := n.segment().Field(n.field).Rep(n.rep)
-		return r.Empty() || string(r.Raw()) == `""`
-	case kindComp:
-		c := n.segment().Field(n.field).Rep(n.rep).Component(n.comp)
-		return c.Empty() || string(c.Raw()) == `""`
-	case kindSub:
-		s := n.segment().Field(n.field).Rep(n.rep).Component(n.comp).Sub(n.sb)
-		return s.Empty() || string(s.Raw()) == `""`
+	if n.kind < kindRep {
+		return false
 	}
-	return false
+	return n.v.start >= n.v.end || n.v.null()
 }
 
 // Location names the node: "ORDER_OBSERVATION", "OBX[3]", "PID[1]-5[2].1.2".
@@ -159,13 +156,13 @@ func (n *node) Location() string {
 	var b strings.Builder
 	b.WriteString(n.t.segLocation(n.seg))
 	if n.kind >= kindRep {
-		fmt.Fprintf(&b, "-%d[%d]", n.field, n.rep)
+		fmt.Fprintf(&b, "-%d[%d]", n.v.field, n.v.rep)
 	}
 	if n.kind >= kindComp {
-		fmt.Fprintf(&b, ".%d", n.comp)
+		fmt.Fprintf(&b, ".%d", n.v.comp)
 	}
 	if n.kind >= kindSub {
-		fmt.Fprintf(&b, ".%d", n.sb)
+		fmt.Fprintf(&b, ".%d", n.v.sub)
 	}
 	return b.String()
 }
@@ -368,11 +365,11 @@ func (p *nodePath) selectSteps(t *Tree, g *Group, i int, dst []tree.Node) []tree
 		}
 		switch {
 		case c.Group != nil && last:
-			dst = append(dst, &node{t: t, kind: kindGroup, g: c.Group})
+			dst = append(dst, t.newNode(node{t: t, kind: kindGroup, g: c.Group}))
 		case c.Group != nil:
 			dst = p.selectSteps(t, c.Group, i+1, dst)
 		case last && p.field == 0:
-			dst = append(dst, &node{t: t, kind: kindSegment, seg: c.Segment})
+			dst = append(dst, t.newNode(node{t: t, kind: kindSegment, seg: c.Segment}))
 		case last:
 			dst = p.selectFields(t, c.Segment, dst)
 		}
@@ -383,23 +380,26 @@ func (p *nodePath) selectSteps(t *Tree, g *Group, i int, dst []tree.Node) []tree
 // selectFields appends the non-empty field repetitions (or their components) of segment seg.
 func (p *nodePath) selectFields(t *Tree, seg int, dst []tree.Node) []tree.Node {
 	if p.field == 0 {
-		return append(dst, &node{t: t, kind: kindSegment, seg: seg})
+		return append(dst, t.newNode(node{t: t, kind: kindSegment, seg: seg}))
 	}
 	f := t.msg.Segment(seg).Field(p.field)
+	if f.Empty() {
+		return dst
+	}
 	reps := f.NumReps()
 	for r := 1; r <= reps; r++ {
 		if p.rep != 0 && r != p.rep {
 			continue
 		}
-		n := &node{t: t, kind: kindRep, seg: seg, field: p.field, rep: r}
+		n := node{t: t, kind: kindRep, seg: seg, v: f.Rep(r).v}
 		if p.comp > 0 {
-			n.kind, n.comp = kindComp, p.comp
+			n.kind, n.v = kindComp, Rep{n.v}.Component(p.comp).v
 		}
 		if p.sub > 0 {
-			n.kind, n.sb = kindSub, p.sub
+			n.kind, n.v = kindSub, Component{n.v}.Sub(p.sub).v
 		}
 		if !n.Empty() {
-			dst = append(dst, n)
+			dst = append(dst, t.newNode(n))
 		}
 	}
 	return dst
@@ -410,20 +410,20 @@ func (p *nodePath) selectRel(n *node, dst []tree.Node) []tree.Node {
 	c := *n
 	switch n.kind {
 	case kindRep:
-		c.kind, c.comp = kindComp, p.comp
+		c.kind, c.v = kindComp, Rep{n.v}.Component(p.comp).v
 		if p.relDep == 2 {
-			c.kind, c.sb = kindSub, p.sub
+			c.kind, c.v = kindSub, Component{c.v}.Sub(p.sub).v
 		}
 	case kindComp:
 		if p.relDep == 2 {
 			return dst // a component has no sub-subcomponents
 		}
-		c.kind, c.sb = kindSub, p.comp
+		c.kind, c.v = kindSub, Component{n.v}.Sub(p.comp).v
 	default:
 		return dst
 	}
 	if c.Empty() {
 		return dst
 	}
-	return append(dst, &c)
+	return append(dst, n.t.newNode(c))
 }

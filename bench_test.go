@@ -1,0 +1,71 @@
+package fhirbridge_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchInputs are the reference inputs of DESIGN.md (from the shared corpus, when present)
+// and our own bundled examples (always).
+func benchInputs(b *testing.B) map[string][]byte {
+	in := map[string][]byte{}
+	for name, path := range map[string]string{
+		"ADT-A01-02":        filepath.Join(corpusDir, "hl7v2/msfc/ADT-A01-02.hl7"),
+		"ORU-R01-01":        filepath.Join(corpusDir, "hl7v2/msfc/ORU-R01-01.hl7"),
+		"own-adt_a01":       "testdata/hl7v2/adt_a01.hl7",
+		"own-oru_r01_20obx": "testdata/hl7v2/oru_r01.hl7",
+	} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue // corpus absent: those inputs are skipped
+		}
+		in[name] = data
+	}
+	return in
+}
+
+// BenchmarkConvert measures the whole job for one message: parse, group, run the mappings,
+// assemble the Bundle (ids, merging, references) and write its JSON.
+func BenchmarkConvert(b *testing.B) {
+	ctx := context.Background()
+	for name, data := range benchInputs(b) {
+		b.Run(name, func(b *testing.B) {
+			if _, err := testConverter.ConvertMessage(ctx, data); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			var buf []byte
+			for b.Loop() {
+				res, err := testConverter.ConvertMessage(ctx, data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf = res.Bundle.AppendJSON(buf[:0])
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
+}
+
+// BenchmarkConvertParallel runs the same on every core through one shared Converter.
+func BenchmarkConvertParallel(b *testing.B) {
+	ctx := context.Background()
+	data := benchInputs(b)["own-adt_a01"]
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	b.RunParallel(func(pb *testing.PB) {
+		var buf []byte
+		for pb.Next() {
+			res, err := testConverter.ConvertMessage(ctx, data)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			buf = res.Bundle.AppendJSON(buf[:0])
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
