@@ -348,3 +348,37 @@ func TestIdentifierOption(t *testing.T) {
 		t.Errorf("got %s\nwant prefix %s", out, want)
 	}
 }
+
+func TestConcurrent(t *testing.T) {
+	m := decode(r4data) // fresh metadata: groups still to decode
+	bundle := assemble(t, labMessage(), AssembleOptions{Type: Transaction})
+	want := string(bundle.AppendJSON(nil))
+	done := make(chan string, 8)
+	for g := range 8 {
+		go func() {
+			for i := range m.types {
+				m.ensure(&m.types[(i+g*97)%len(m.types)])
+			}
+			if Validate(bundle.Resource()) != nil {
+				done <- "invalid"
+				return
+			}
+			b := assemble(t, labMessage(), AssembleOptions{Type: Transaction})
+			if string(b.AppendJSON(nil)) != want || string(bundle.AppendJSON(nil)) != want {
+				done <- "output differs"
+				return
+			}
+			done <- ""
+		}()
+	}
+	for range 8 {
+		if msg := <-done; msg != "" {
+			t.Error(msg)
+		}
+	}
+	for i := range m.types {
+		if len(m.types[i].Elements) != int(m.types[i].nElems) {
+			t.Fatalf("%s not decoded", m.types[i].Name)
+		}
+	}
+}

@@ -215,22 +215,28 @@ func parseTimestamp(s string) (timestamp, bool) {
 		return t, false
 	}
 	if off != "" {
-		o := strings.ReplaceAll(off, ":", "")
-		if len(o) != 5 || !allDigits(o[1:]) {
+		if t.offset, t.hasOffset = parseOffset(off); !t.hasOffset {
 			return t, false
 		}
-		h, _ := strconv.Atoi(o[1:3])
-		m, _ := strconv.Atoi(o[3:5])
-		if h > 14 || m > 59 {
-			return t, false
-		}
-		t.offset = h*60 + m
-		if o[0] == '-' {
-			t.offset = -t.offset
-		}
-		t.hasOffset = true
 	}
 	return t, true
+}
+
+// parseOffset reads "+hhmm" or "+hh:mm" as minutes east of UTC.
+func parseOffset(off string) (int, bool) {
+	o := strings.ReplaceAll(off, ":", "")
+	if len(o) != 5 || (o[0] != '+' && o[0] != '-') || !allDigits(o[1:]) {
+		return 0, false
+	}
+	h, _ := strconv.Atoi(o[1:3])
+	m, _ := strconv.Atoi(o[3:5])
+	if h > 14 || m > 59 {
+		return 0, false
+	}
+	if o[0] == '-' {
+		return -(h*60 + m), true
+	}
+	return h*60 + m, true
 }
 
 func daysIn(y, m int) int {
@@ -300,8 +306,7 @@ func (t timestamp) format(typ string, z zone) (string, bool) {
 
 func (z zone) offsetAt(t timestamp) (int, bool) {
 	if z.fixed != "" {
-		ts, ok := parseTimestamp("2000" + strings.ReplaceAll(z.fixed, ":", ""))
-		return ts.offset, ok && ts.hasOffset
+		return parseOffset(z.fixed)
 	}
 	if z.loc == nil {
 		return 0, false
