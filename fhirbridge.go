@@ -28,6 +28,7 @@ import (
 	"github.com/fhirbridge/fhirbridge/mappings"
 	"github.com/fhirbridge/fhirbridge/parsers/hl7v2"
 	"github.com/fhirbridge/fhirbridge/transform"
+	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
 
 // Format is an input format.
@@ -49,7 +50,8 @@ type Options struct {
 	// one wins). A file there can replace a built-in message, map or code map by name, add
 	// new ones, or extend existing ones.
 	Mappings []fs.FS
-	// BundleType is "transaction" (the default), "batch", "collection" or "message".
+	// BundleType is "transaction", "batch", "collection", "message" or "document". Empty
+	// means the message mapping's own default (its bundle key), else transaction.
 	BundleType string
 	// TimeZone is the zone of timestamps that carry no offset, when the message does not give
 	// one either (HL7 v2: MSH-7). nil means UTC.
@@ -72,11 +74,9 @@ type Converter struct {
 // and column — never discovered at the millionth message.
 func New(opts Options) (*Converter, error) {
 	switch opts.BundleType {
-	case "":
-		opts.BundleType = string(fhir.Transaction)
-	case "transaction", "batch", "collection", "message":
+	case "", "transaction", "batch", "collection", "message", "document":
 	default:
-		return nil, fmt.Errorf("fhirbridge: unknown bundle type %q (transaction, batch, collection, message)", opts.BundleType)
+		return nil, fmt.Errorf("fhirbridge: unknown bundle type %q (transaction, batch, collection, message, document)", opts.BundleType)
 	}
 	prog, err := Compile(opts.Mappings...)
 	if err != nil {
@@ -105,7 +105,12 @@ func Compile(overlays ...fs.FS) (*transform.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []transform.Option{transform.WithSchema(hl7v2.Schema{})}
+	opts := []transform.Option{}
+	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema()} {
+		if s != nil {
+			opts = append(opts, transform.WithSchema(s))
+		}
+	}
 	for _, o := range overlays {
 		extra, err := transform.FilesFromFS(o, ".")
 		if err != nil {
@@ -200,6 +205,10 @@ func (c *Converter) dispatch(ctx context.Context, head []byte, r io.Reader, yiel
 		switch f := Detect(head); f {
 		case FormatHL7v2:
 			c.convertHL7v2(ctx, r, yield)
+		case FormatCDA:
+			c.convertCDA(ctx, r, yield)
+		case FormatEDIFACT:
+			c.convertEDIFACT(ctx, r, yield)
 		case FormatUnknown:
 			if len(bytes.TrimSpace(head)) == 0 {
 				return // empty input: no messages
@@ -284,7 +293,7 @@ func (c *Converter) convertV2Message(ctx context.Context, msg *hl7v2.Message) (*
 		warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: loc,
 			Message: fmt.Sprintf("segment not expected here by structure %s (kept in the nearest group)", m.Structure)})
 	}
-	bt := fhir.BundleType(c.opts.BundleType)
+	bt := c.bundleType(m)
 	ao := fhir.AssembleOptions{Type: bt, FullURLBase: c.opts.FullURLBase}
 	if bt == fhir.Message {
 		ao.Timestamp, _ = transform.Instant(msg.Get(hl7v2.Path{Segment: "MSH", Field: 7}), c.opts.TimeZone)
@@ -294,4 +303,16 @@ func (c *Converter) convertV2Message(ctx context.Context, msg *hl7v2.Message) (*
 		return fail(err)
 	}
 	return &Result{Index: msg.Index(), Format: FormatHL7v2, MessageType: typ, ControlID: msg.ControlID(), Mapping: m.Name, Bundle: b, Warnings: warnings}, nil
+}
+
+// bundleType is the Bundle type for inputs converted by m: the option, else the mapping's
+// default, else transaction.
+func (c *Converter) bundleType(m *transform.Message) fhir.BundleType {
+	switch {
+	case c.opts.BundleType != "":
+		return fhir.BundleType(c.opts.BundleType)
+	case m.Bundle != "":
+		return fhir.BundleType(m.Bundle)
+	}
+	return fhir.Transaction
 }

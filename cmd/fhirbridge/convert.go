@@ -16,7 +16,7 @@ import (
 func cmdConvert(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("convert", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	bundleType := fl.String("bundle-type", "transaction", "Bundle type: transaction, batch, collection or message")
+	bundleType := fl.String("bundle-type", "", "Bundle type: transaction, batch, collection, message or document (default: the mapping's own, else transaction)")
 	var overlays multiFlag
 	fl.Var(&overlays, "mappings", "a folder of mapping files layered over the built-in ones (repeatable)")
 	pretty := fl.Bool("pretty", false, "indent the JSON (one input message only; several are written as NDJSON)")

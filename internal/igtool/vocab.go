@@ -156,7 +156,7 @@ func Vocabulary(igDir string) ([]byte, int, error) {
 # Hand-written maps with fhirbridge's own additions live in the other files of this folder.
 `, commit)
 	if len(empty) > 0 {
-		fmt.Fprintf(&buf, "#\n# IG ConceptMaps without any mapped code (not written): %s.\n", wrapList(empty, "#   "))
+		fmt.Fprintf(&buf, "#\n# IG ConceptMaps without any mapped code (not written):\n#   %s.\n", wrapList(empty, "#   "))
 	}
 	for _, m := range maps {
 		buf.WriteString("---\n")
@@ -178,7 +178,7 @@ func wrapList(items []string, prefix string) string {
 			b.WriteString(", ")
 			line += 2
 		}
-		if line+len(it) > 80 {
+		if line > 0 && line+len(it) > 86 {
 			b.WriteString("\n" + prefix)
 			line = 0
 		}
