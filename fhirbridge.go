@@ -23,6 +23,7 @@ import (
 	"iter"
 	"strings"
 	"time"
+	_ "time/tzdata" // IANA zones everywhere, WASM included (about 450 kB)
 
 	"github.com/fhirbridge/fhirbridge/fhir"
 	"github.com/fhirbridge/fhirbridge/mappings"

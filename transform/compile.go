@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/expr-lang/expr/vm"
 
@@ -35,6 +36,7 @@ type Message struct {
 	Description string
 	File        string
 	timezone    tree.Path
+	zone        *time.Location // the source's zone for local times, from the zone key
 	rules       []*rule
 }
 
@@ -280,6 +282,13 @@ func (c *compiler) compileAll() {
 		}
 		if d.timezone != "" {
 			m.timezone = c.path(schema, d.at, d.timezone)
+		}
+		if d.zone != "" {
+			loc, err := time.LoadLocation(d.zone)
+			if err != nil {
+				c.errorf(d.zonePos, KindSchema, "zone %q: not an IANA time zone name (such as Europe/London)", d.zone)
+			}
+			m.zone = loc
 		}
 		sc := &scope{names: map[string]*fhir.Type{}}
 		m.rules = c.rules(schema, d.rules, nil, sc, nil)

@@ -25,6 +25,8 @@ type document struct {
 
 	// message
 	format, structure, bundle, timezone string
+	zone                                string // IANA zone of the source's local times
+	zonePos                             pos
 	match                               []string
 	// map; a map with a primitive target has a value expression instead of rules
 	source, target, value string
@@ -232,9 +234,9 @@ func parseDocument(file string, n *yaml.Node) (*document, []Diagnostic) {
 }
 
 func parseMessage(file string, n *yaml.Node) (*document, []Diagnostic) {
-	m, _, diags := fields(file, n, "message", "message", "description", "format", "match", "structure", "bundle", "timezone", "rules")
-	d := &document{kind: "message", at: at(file, n), node: n}
-	for key, dst := range map[string]*string{"message": &d.name, "description": &d.description, "format": &d.format, "structure": &d.structure, "bundle": &d.bundle, "timezone": &d.timezone} {
+	m, ps, diags := fields(file, n, "message", "message", "description", "format", "match", "structure", "bundle", "timezone", "zone", "rules")
+	d := &document{kind: "message", at: at(file, n), node: n, zonePos: ps["zone"]}
+	for key, dst := range map[string]*string{"message": &d.name, "description": &d.description, "format": &d.format, "structure": &d.structure, "bundle": &d.bundle, "timezone": &d.timezone, "zone": &d.zone} {
 		v, e := scalar(file, m[key], key)
 		if e != nil {
 			diags = append(diags, *e)

@@ -85,7 +85,13 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 	if r.maxRes <= 0 {
 		r.maxRes = 100_000
 	}
-	r.zone = zone{loc: opt.TimeZone}
+	// The zone of local times: the message's own offset (timezone path) wins, then the
+	// mapping's zone (a fact about the source, e.g. NHS EDIFACT is Europe/London), then the
+	// caller's default, then UTC.
+	r.zone = zone{loc: m.zone}
+	if r.zone.loc == nil {
+		r.zone.loc = opt.TimeZone
+	}
 	if r.zone.loc == nil {
 		r.zone.loc = time.UTC
 	}

@@ -112,9 +112,19 @@ func (r *Reader) fill() bool {
 	return false
 }
 
-// peek returns up to n bytes at r.pos, fewer only at the end of the input.
+// peek returns up to n bytes at r.pos, fewer at the end of the input or when a line end
+// (CR, LF or 0x1C) is among them: peek never waits for input after the end of the current
+// line, so that a Reader on a socket returns a message as soon as its frame is complete.
 func (r *Reader) peek(n int) []byte {
-	for r.end-r.pos < n && r.fill() {
+	for r.end-r.pos < n {
+		for _, c := range r.buf[r.pos:r.end] {
+			if c == '\r' || c == '\n' || c == mllpEnd {
+				return r.buf[r.pos:r.end]
+			}
+		}
+		if !r.fill() {
+			break
+		}
 	}
 	return r.buf[r.pos:min(r.end, r.pos+n)]
 }
@@ -217,12 +227,12 @@ func (r *Reader) scanLine(seps []int32, base int32, limit int) ([]int32, int, li
 			case clsFS:
 				end = endFS
 			default: // clsBOM
-				if len(b)-i < 6 && r.srcErr == nil {
-					break scan // need more input to decide
-				}
-				if !isBOMMSH(b[i:]) {
+				switch bomMSH(b[i:], r.srcErr != nil) {
+				case bomNo:
 					i++
 					continue
+				case bomMaybe:
+					break scan // need more input to decide
 				}
 				end = endBOM
 			}
@@ -254,12 +264,12 @@ func (r *Reader) skipLine() {
 			case clsText, clsSep:
 				i++
 			case clsBOM:
-				if len(b)-i < 6 && r.srcErr == nil {
-					break scan
-				}
-				if isBOMMSH(b[i:]) {
+				switch bomMSH(b[i:], r.srcErr != nil) {
+				case bomYes:
 					r.pos += i
 					return
+				case bomMaybe:
+					break scan
 				}
 				i++
 			default:
@@ -277,4 +287,25 @@ func (r *Reader) skipLine() {
 
 func isBOM(b []byte) bool { return len(b) >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF }
 
-func isBOMMSH(b []byte) bool { return isBOM(b) && len(b) >= 6 && string(b[3:6]) == "MSH" }
+const (
+	bomNo = iota
+	bomYes
+	bomMaybe // b is a proper prefix of a byte order mark and "MSH": more input decides
+)
+
+// bomMSH reports whether b starts with a byte order mark followed by "MSH". It answers
+// bomMaybe only when more input may come (final is false) and could change the answer.
+func bomMSH(b []byte, final bool) int {
+	const want = "\xEF\xBB\xBFMSH"
+	n := min(len(b), len(want))
+	if string(b[:n]) != want[:n] {
+		return bomNo
+	}
+	if n == len(want) {
+		return bomYes
+	}
+	if final {
+		return bomNo
+	}
+	return bomMaybe
+}
