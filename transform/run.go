@@ -214,7 +214,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 				r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: refTo(fin.elem, res)})
 			}
 			return
-		case isPrimitive(fin.elem.Type):
+		case fin.elem.Elem != nil && fin.elem.Elem.Kind == fhir.KindPrimitive:
 			if v, ok := r.value(ru, x, fin.elem.Type); ok {
 				r.put(parent, fin, v)
 			}
@@ -444,14 +444,11 @@ func (r *run) coding(ru *rule, x tree.Node, e *fhir.Element) *fhir.Object {
 
 // eval runs an expression with x as the current node.
 func (r *run) eval(prog *vm.Program, x tree.Node) (any, error) {
-	prev := r.cur
+	prev, prevV := r.cur, r.env.V
 	r.cur = x
 	r.env.V = x.Text()
 	out, err := r.vm.Run(prog, &r.env)
-	r.cur = prev
-	if prev != nil {
-		r.env.V = prev.Text()
-	}
+	r.cur, r.env.V = prev, prevV
 	return out, err
 }
 
@@ -567,7 +564,7 @@ func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource, path string) {
 			d := Diagnostic{Severity: SeverityWarning, Kind: KindValue, Input: res.Type.Name + path + "." + e.Name,
 				Message: "required element not in the input: marked data-absent-reason"}
 			r.diags = append(r.diags, d)
-			if isPrimitive(e.Type) {
+			if e.Elem != nil && e.Elem.Kind == fhir.KindPrimitive {
 				ext := fhir.NewObject(elementType)
 				ext.Add(elemExtension, fhir.MakeObject(darExtension()))
 				o.Add(e, fhir.Value{Ext: ext})
