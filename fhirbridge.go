@@ -290,6 +290,10 @@ func (c *Converter) convertV2Message(ctx context.Context, msg *hl7v2.Message) (*
 		return fail(err)
 	}
 	warnings := out.Diagnostics
+	for _, loc := range t.Unread() {
+		warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: loc,
+			Message: fmt.Sprintf("segment not mapped by %s (nothing read it)", m.Name)})
+	}
 	for _, loc := range t.Unexpected() {
 		warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: loc,
 			Message: fmt.Sprintf("segment not expected here by structure %s (kept in the nearest group)", m.Structure)})

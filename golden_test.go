@@ -265,3 +265,25 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnmappedSegmentsReported checks that a segment no rule reads is reported, by place and
+// never with its content: nothing is dropped silently.
+func TestUnmappedSegmentsReported(t *testing.T) {
+	data, _ := os.ReadFile("testdata/hl7v2/adt_a08_zsegment.hl7")
+	res, err := testConverter.ConvertMessage(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		if w.Input == "ZPI[1]" && strings.Contains(w.Message, "not mapped") {
+			found = true
+		}
+		if strings.Contains(w.Error(), "Vegetarian") {
+			t.Errorf("a warning carries message content: %s", w.Error())
+		}
+	}
+	if !found {
+		t.Errorf("ZPI[1] is not reported as unmapped: %v", res.Warnings)
+	}
+}

@@ -44,12 +44,14 @@ type Tree struct {
 	// segGroup maps each segment index to the group holding it.
 	segGroup []*Group
 	slab     []node
+	read     []bool // per segment: whether a mapping selected it or anything in it
 }
 
 // NewTree groups m by s (nil: no grouping) for mapping.
 func NewTree(m *Message, s *Structure) *Tree {
 	t := &Tree{msg: m, root: s.Group(m)}
 	t.segGroup = make([]*Group, m.NumSegments())
+	t.read = make([]bool, m.NumSegments())
 	var walk func(g *Group)
 	walk = func(g *Group) {
 		for _, c := range g.Children {
@@ -69,6 +71,19 @@ func (t *Tree) Root() tree.Node { return t.newNode(node{t: t, kind: kindGroup, g
 
 // Message returns the message.
 func (t *Tree) Message() *Message { return t.msg }
+
+// Unread returns the locations of segments that nothing selected — no rule read them or
+// anything in them — so a caller can report what a mapping left out. Batch and envelope
+// segments are not part of a message and never appear.
+func (t *Tree) Unread() []string {
+	var out []string
+	for i, r := range t.read {
+		if !r {
+			out = append(out, t.segLocation(i))
+		}
+	}
+	return out
+}
 
 // Unexpected returns the locations of segments the structure did not expect where they stand.
 func (t *Tree) Unexpected() []string {
@@ -110,6 +125,9 @@ type node struct {
 // newNode returns a node from the tree's slab: nodes are allocated in chunks, so selecting
 // a node costs no allocation of its own. Nodes live as long as the tree.
 func (t *Tree) newNode(n node) *node {
+	if n.kind >= kindSegment {
+		t.read[n.seg] = true
+	}
 	if len(t.slab) == cap(t.slab) {
 		t.slab = make([]node, 0, 64)
 	}
