@@ -119,8 +119,14 @@ func (b *Bundle) appendFullURL(dst []byte, r *Resource) []byte {
 // AppendJSONIndent appends the Bundle's JSON indented with indent (and no prefix); the result
 // equals encoding/json.Indent of [Bundle.AppendJSON]'s output.
 func (b *Bundle) AppendJSONIndent(dst []byte, indent string) []byte {
-	compact := b.AppendJSON(nil)
-	return appendIndent(dst, compact, indent)
+	buf := bufPool.Get().(*[]byte)
+	compact := b.AppendJSON((*buf)[:0])
+	dst = appendIndent(dst, compact, indent)
+	if cap(compact) <= 1<<20 {
+		*buf = compact[:0]
+		bufPool.Put(buf)
+	}
+	return dst
 }
 
 // uuidNamespace is the RFC 4122 name space of resource ids: the version 5 UUID of the URL
@@ -152,7 +158,7 @@ var uuidNamespace = [16]byte{0x20, 0x0e, 0xaa, 0xdb, 0x00, 0x73, 0x59, 0x54, 0xa
 //     replaced; transaction and batch entries have request POST <Type>
 //     with ifNoneExist "identifier=<system>|<value>" from the first identifier having both.
 //
-// Same input, same output, byte for byte. Errors: [ErrBundleType], [ErrNotResource],
+// opt.Identifier is pruned too. Same input, same output, byte for byte. Errors: [ErrBundleType], [ErrNotResource],
 // [ErrNoMessageHeader], [ErrNoComposition], [ErrTimestamp].
 func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 	bt := opt.Type
@@ -169,12 +175,15 @@ func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 	if bt == Document && opt.Timestamp == "" {
 		return nil, fmt.Errorf("%w: a document needs one (bdl-10)", ErrTimestamp)
 	}
-	a := &assembly{res: make([]*Resource, 0, len(resources)), info: make([]resInfo, 0, len(resources)), base: opt.FullURLBase}
-	a.buf = *bufPool.Get().(*[]byte)
 	for _, r := range resources {
 		if r == nil || r.Type == nil || r.Type.Kind != KindResource || r.Type.Abstract {
 			return nil, ErrNotResource
 		}
+	}
+	a := &assembly{res: make([]*Resource, 0, len(resources)), info: make([]resInfo, 0, len(resources)), base: opt.FullURLBase}
+	a.buf = *bufPool.Get().(*[]byte)
+	defer a.release()
+	for _, r := range resources {
 		if r.asm != a {
 			a.add(r)
 		}
@@ -206,7 +215,6 @@ func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 	}
 	b := &Bundle{Type: bt, entries: entries}
 	b.ID = a.bundleID(b, &opt)
-	a.release()
 	if bt == Document && opt.Identifier == nil {
 		be := bundleOnce()
 		opt.Identifier = NewObject(be.identifierType)

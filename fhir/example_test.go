@@ -124,3 +124,57 @@ func Example() {
 	//   ]
 	// }
 }
+
+func ExampleParseResource() {
+	r, err := fhir.ParseResource([]byte(`{"resourceType":"Patient","id":"p1",
+		"name":[{"family":"Chalmers","given":["Peter",null],
+		"_given":[null,{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"masked"}]}]}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.Type.Name, r.ID)
+	fmt.Println(string(fhir.AppendResourceJSON(nil, r)))
+
+	_, err = fhir.ParseResource([]byte(`{"resourceType":"Patient","name":[{"given":["Peter",42]}]}`))
+	fmt.Println(err)
+	// Output:
+	// Patient p1
+	// {"resourceType":"Patient","id":"p1","name":[{"family":"Chalmers","given":["Peter",null],"_given":[null,{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason","valueCode":"masked"}]}]}]}
+	// offset 52: Patient.name[0].given[1]: wrong JSON kind: expected a string, found a number
+}
+
+func ExampleValidate() {
+	r, err := fhir.ParseResource([]byte(`{"resourceType":"Observation","status":"done",
+		"valueString":"high","subject":{"reference":"Practitioner/1"}}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, issue := range fhir.Validate(r) {
+		fmt.Println(issue)
+	}
+	// Output:
+	// error Observation.status: code "done" is not in the required value set http://hl7.org/fhir/ValueSet/observation-status
+	// warning Observation.subject: reference to Practitioner, expected Patient or Group or Device or Location
+	// error Observation: missing required element code (min 1, found 0)
+}
+
+func ExampleLookupType() {
+	t := fhir.LookupType("Observation")
+	e := t.Element("valueQuantity")
+	fmt.Println(e.Name, e.Choice, e.Type, e.Min, e.Max, e.List())
+	for i, v := range t.Choices("effective") {
+		if i > 0 {
+			fmt.Print(" ")
+		}
+		fmt.Print(v.Name)
+	}
+	fmt.Println()
+	status := t.Element("status")
+	fmt.Println(status.BindingURL, status.Binding)
+	// Output:
+	// valueQuantity value Quantity 0 1 false
+	// effectiveDateTime effectivePeriod effectiveTiming effectiveInstant
+	// http://hl7.org/fhir/ValueSet/observation-status [registered preliminary final amended corrected cancelled entered-in-error unknown]
+}

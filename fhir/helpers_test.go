@@ -161,3 +161,60 @@ func externalValidate(t *testing.T, docs map[string][]byte) {
 	}
 	t.Log(strings.TrimSpace(string(out[bytes.LastIndexByte(bytes.TrimSpace(out), '\n')+1:])))
 }
+
+// scenarios returns assembled Bundles covering the features of the package, for validation.
+func scenarios(t testing.TB) map[string]*Bundle {
+	out := map[string]*Bundle{}
+	for _, typ := range []BundleType{Transaction, Batch, Collection, Message, Searchset} {
+		out["lab-"+string(typ)] = assemble(t, labMessage(), AssembleOptions{Type: typ, Timestamp: "2024-05-01T10:30:00+02:00"})
+	}
+	out["lab-fullurl-base"] = assemble(t, labMessage(), AssembleOptions{Type: Transaction, FullURLBase: "https://example.org/fhir"})
+
+	// Document with narrative, data-absent-reason, contained resources and extensions.
+	dar := func(code string) *Object {
+		return obj("Element", "extension", obj("Extension",
+			"url", "http://hl7.org/fhir/StructureDefinition/data-absent-reason", "valueCode", code))
+	}
+	org := res("Organization", "identifier", ident("urn:oid:2.16.840.1.113883.19.4", "ORG"), "name", "Clinic & Co <Main>")
+	pat := res("Patient",
+		"text", obj("Narrative", "status", "generated", "div", `<div xmlns="http://www.w3.org/1999/xhtml"><p>Eve &amp; "E" Everywoman</p></div>`),
+		"extension", obj("Extension", "url", "http://example.org/fhir/StructureDefinition/registering-org", "valueReference", obj("Reference", "reference", org)),
+		"identifier", ident("urn:oid:2.16.840.1.113883.19.5", "12345"),
+		"name", obj("HumanName", "family", "Everywoman", "given", []any{"Eve", Value{Ext: dar("masked")}}),
+		"birthDate", Value{Ext: dar("unknown")},
+		"deceasedBoolean", MakeBool(false),
+		"telecom", obj("ContactPoint", "system", "phone", "value", "+1 555 0100\u2028ext. 2"),
+		"contact", obj("Patient.contact", "name", obj("HumanName", "text", "Mother"), "gender", "female"))
+	med := res("Medication", "code", coding("http://www.nlm.nih.gov/research/umls/rxnorm", "1049221", "Acetaminophen 325 MG"))
+	med.ID = "med"
+	rx := res("MedicationRequest", "status", "active", "intent", "order",
+		"medicationReference", obj("Reference", "reference", "#med"),
+		"subject", obj("Reference", "reference", pat),
+		"dosageInstruction", obj("Dosage", "text", "1 tablet every 6 hours",
+			"timing", obj("Timing", "repeat", obj("Timing.repeat", "frequency", MakeInt(1), "period", MakeNumber("6"), "periodUnit", "h")),
+			"doseAndRate", obj("Dosage.doseAndRate", "doseQuantity", obj("Quantity", "value", MakeNumber("1"), "unit", "tablet"))))
+	rx.Add(rx.Type.Element("contained"), MakeResource(med))
+	cond := res("Condition", "clinicalStatus", coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
+		"code", obj("CodeableConcept", "text", "Headache"), "subject", obj("Reference", "reference", pat),
+		"onsetDateTime", Value{Ext: dar("asked-unknown")})
+	comp := res("Composition", "status", "final", "type", coding("http://loinc.org", "34133-9", "Summary of episode note"),
+		"subject", obj("Reference", "reference", pat), "date", "2024-05-01T10:30:00+02:00",
+		"author", []any{obj("Reference", "reference", org)}, "title", "Summary",
+		"section", []any{obj("Composition.section", "title", "Medications",
+			"text", obj("Narrative", "status", "generated", "div", `<div xmlns="http://www.w3.org/1999/xhtml">Acetaminophen</div>`),
+			"entry", []any{obj("Reference", "reference", rx)}),
+			obj("Composition.section", "title", "Problems",
+				"text", obj("Narrative", "status", "generated", "div", `<div xmlns="http://www.w3.org/1999/xhtml">Headache</div>`),
+				"entry", []any{obj("Reference", "reference", cond)})})
+	out["document"] = assemble(t, []*Resource{pat, org, comp, rx, cond}, AssembleOptions{Type: Document, Timestamp: "2024-05-01T10:30:00+02:00"})
+
+	// Reference cycles and a self reference.
+	a := res("Observation", "status", "final", "code", coding("http://loinc.org", "1-8", "A"))
+	c := res("Observation", "status", "final", "code", coding("http://loinc.org", "2-6", "B"))
+	a.Add(a.Type.Element("hasMember"), MakeObject(obj("Reference", "reference", c)))
+	c.Add(c.Type.Element("derivedFrom"), MakeObject(obj("Reference", "reference", a)))
+	self := res("Patient", "gender", "male")
+	self.Add(self.Type.Element("link"), MakeObject(obj("Patient.link", "type", "seealso", "other", obj("Reference", "reference", self))))
+	out["cycles"] = assemble(t, []*Resource{a, c, self}, AssembleOptions{Type: Transaction})
+	return out
+}

@@ -1,18 +1,35 @@
 package fhir
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
 
-func TestValidateAssembled(t *testing.T) {
-	docs := map[string][]byte{}
-	for _, typ := range []BundleType{Transaction, Batch, Collection, Message, Searchset} {
-		b := assemble(t, labMessage(), AssembleOptions{Type: typ, Timestamp: "2024-05-01T10:30:00+02:00"})
+func TestValidateScenarios(t *testing.T) {
+	for name, b := range scenarios(t) {
 		if issues := Validate(b.Resource()); len(issues) != 0 {
-			t.Errorf("%s: %v", typ, issues)
+			t.Errorf("%s: %v", name, issues)
 		}
-		docs[string(typ)] = b.AppendJSONIndent(nil, "  ")
+		r, err := ParseResource(b.AppendJSON(nil))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if issues := Validate(r); len(issues) != 0 {
+			t.Errorf("%s parsed: %v", name, issues)
+		}
+	}
+}
+
+// TestFHIRValidate checks the Bundles of scenarios with the independent validator named by
+// $FHIR_VALIDATE (/work/shared/tools/fhir-validate/fhir-validate).
+func TestFHIRValidate(t *testing.T) {
+	if os.Getenv("FHIR_VALIDATE") == "" {
+		t.Skip("FHIR_VALIDATE not set")
+	}
+	docs := map[string][]byte{}
+	for name, b := range scenarios(t) {
+		docs[name] = b.AppendJSONIndent(nil, "  ")
 	}
 	externalValidate(t, docs)
 }

@@ -239,7 +239,8 @@ func (o *Object) Empty() bool {
 
 // Resource is a resource: its content, plus the id that [Assemble] assigns.
 //
-// A Resource must not be modified after it was passed to [Assemble], and must not be passed to
+// A Resource must not be modified after it was passed to [Assemble]; it belongs to the Bundle of
+// the last Assemble call that took it (directly or through a reference), so never pass it to
 // two Assemble calls at once.
 type Resource struct {
 	Object

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"slices"
 	"unicode/utf8"
 )
 
@@ -482,20 +483,15 @@ func appendInt(dst []byte, n int) []byte {
 // appendIndent appends src, compact JSON as written by this package, indented as
 // encoding/json.Indent(dst, src, "", indent) would indent it.
 func appendIndent(dst, src []byte, indent string) []byte {
+	dst = slices.Grow(dst, len(src)+len(src)/2)
 	depth := 0
 	needIndent := false
-	newline := func() {
-		dst = append(dst, '\n')
-		for range depth {
-			dst = append(dst, indent...)
-		}
-	}
 	for i := 0; i < len(src); i++ {
 		c := src[i]
 		if needIndent && c != ']' && c != '}' {
 			needIndent = false
 			depth++
-			newline()
+			dst = appendNewline(dst, indent, depth)
 		}
 		switch c {
 		case '"':
@@ -506,14 +502,14 @@ func appendIndent(dst, src []byte, indent string) []byte {
 				}
 				j++
 			}
-			dst = append(dst, src[i:j+1]...)
+			dst = append(dst, src[i:min(j+1, len(src))]...)
 			i = j
 		case '{', '[':
 			dst = append(dst, c)
 			needIndent = true
 		case ',':
 			dst = append(dst, c)
-			newline()
+			dst = appendNewline(dst, indent, depth)
 		case ':':
 			dst = append(dst, ':', ' ')
 		case '}', ']':
@@ -521,12 +517,20 @@ func appendIndent(dst, src []byte, indent string) []byte {
 				needIndent = false // empty: {} or []
 			} else {
 				depth--
-				newline()
+				dst = appendNewline(dst, indent, depth)
 			}
 			dst = append(dst, c)
 		default:
 			dst = append(dst, c)
 		}
+	}
+	return dst
+}
+
+func appendNewline(dst []byte, indent string, depth int) []byte {
+	dst = append(dst, '\n')
+	for range depth {
+		dst = append(dst, indent...)
 	}
 	return dst
 }

@@ -131,5 +131,4 @@ func TestContainedAndID(t *testing.T) {
 	if issues := Validate(b.Resource()); len(issues) > 0 {
 		t.Errorf("issues %v", issues)
 	}
-	externalValidate(t, map[string][]byte{"contained": out})
 }

@@ -148,17 +148,16 @@ func Generate(dir string) ([]File, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
-	version := "unknown"
 	if b, err := os.ReadFile(filepath.Join(dir, "..", "..", "..", "package.json")); err == nil {
 		var p struct{ Name, Version string }
-		if json.Unmarshal(b, &p) == nil && p.Name != "" {
-			version = p.Name + "@" + p.Version
+		if json.Unmarshal(b, &p) == nil && p.Name+"@"+p.Version != definitionsPackage {
+			fmt.Fprintf(os.Stderr, "gen: warning: definitions are %s@%s, the committed data comes from %s\n", p.Name, p.Version, definitionsPackage)
 		}
 	}
 	bin, stats := g.encode()
 	return []File{
 		{Name: "r4.bin", Data: bin},
-		{Name: "r4_gen.go", Data: goSource(version, stats, len(bin))},
+		{Name: "r4_gen.go", Data: goSource(definitionsPackage, stats, len(bin))},
 	}, nil
 }
 
