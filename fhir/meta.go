@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"sort"
 	"strings"
 	"sync"
 )
@@ -373,4 +374,22 @@ func itoa(n int) string {
 		b[i] = '-'
 	}
 	return string(b[i:])
+}
+
+// NewType returns a type that is not part of FHIR, for formats that describe their own
+// targets to the mapping engine in FHIR's terms — the reverse direction writes HL7 v2
+// segments as "resources" whose elements are numbered fields. elems must be in the order they
+// are to be written; NewType sets each element's Order from its position when it is zero.
+// The type is immutable once returned.
+func NewType(name string, kind Kind, elems []*Element) *Type {
+	t := &Type{Name: name, Kind: kind, Elements: elems, nElems: int32(len(elems))}
+	t.byName = make([]uint16, len(elems))
+	for i, e := range elems {
+		t.byName[i] = uint16(i)
+		if e.Order == 0 {
+			e.Order = i
+		}
+	}
+	sort.Slice(t.byName, func(a, b int) bool { return elems[t.byName[a]].Name < elems[t.byName[b]].Name })
+	return t
 }

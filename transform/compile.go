@@ -115,6 +115,7 @@ type config struct {
 	schemas []tree.Schema
 	layers  [][]File
 	funcs   *Registry
+	types   []func(string) *fhir.Type
 }
 
 // WithSchema registers the path language of a source format. Message mappings whose format has
@@ -128,6 +129,14 @@ func WithSchema(s tree.Schema) Option {
 // document adds rules to a message or map of any layer.
 func WithOverlay(files []File) Option {
 	return func(c *config) { c.layers = append(c.layers, files) }
+}
+
+// WithTargetTypes adds a lookup for target types that are not FHIR's, consulted after the
+// FHIR R4 metadata: a format that is written by mappings (FHIR → HL7 v2, EDIFACT, CDA)
+// describes its segments or elements as types (see fhir.NewType), so `resource: PID` and
+// `to: "5.1"` are checked like FHIR targets.
+func WithTargetTypes(lookup func(name string) *fhir.Type) Option {
+	return func(c *config) { c.types = append(c.types, lookup) }
 }
 
 // WithFunctions replaces the registry of expression functions (see [DefaultRegistry]).
@@ -157,6 +166,7 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 			structs: map[string]map[string]string{},
 		},
 		funcs: cfg.funcs,
+		types: cfg.types,
 	}
 	for _, s := range cfg.schemas {
 		c.p.schemas[s.Name()] = s
@@ -194,6 +204,7 @@ func Lint(files []File, opts ...Option) []Diagnostic {
 type compiler struct {
 	p        *Program
 	funcs    *Registry
+	types    []func(string) *fhir.Type
 	diags    []Diagnostic
 	messages map[string]*document
 	extends  []*document
@@ -251,7 +262,7 @@ func (c *compiler) collect(layers [][]File) {
 		c.p.codes[name] = buildCodeMap(name, d.codes)
 	}
 	for name, d := range mapDocs {
-		t := fhir.LookupType(d.target)
+		t := c.lookupType(d.target)
 		if t == nil && d.target != "" {
 			c.errorf(d.at, KindTarget, "map %q: unknown FHIR type %q", name, d.target)
 		}
@@ -266,6 +277,19 @@ func (c *compiler) collect(layers [][]File) {
 			c.errorf(e.at, KindReference, "extend: no message or map named %q", e.name)
 		}
 	}
+}
+
+// lookupType finds a target type: FHIR's first, then those of WithTargetTypes.
+func (c *compiler) lookupType(name string) *fhir.Type {
+	if t := fhir.LookupType(name); t != nil {
+		return t
+	}
+	for _, l := range c.types {
+		if t := l(name); t != nil {
+			return t
+		}
+	}
+	return nil
 }
 
 func (c *compiler) compileAll() {
@@ -429,7 +453,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 		r.on, cur = id, t
 	}
 	if rs.resource != "" {
-		t := fhir.LookupType(rs.resource)
+		t := c.lookupType(rs.resource)
 		if t == nil || t.Kind != fhir.KindResource {
 			c.errorf(kp("resource"), KindTarget, "unknown FHIR resource type %q%s", rs.resource, suggest(rs.resource, resourceNames()))
 			return nil

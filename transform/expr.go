@@ -25,6 +25,9 @@ type exprEnv struct {
 	System func(codeMap, code string) string `expr:"system"`
 	// Display returns the target display of a code map entry ("" if unmapped).
 	Display func(codeMap, code string) string `expr:"display"`
+	// Param returns a run parameter (RunOptions.Params), "" if not set: the reverse direction
+	// reads the sending application, control id and the like from them.
+	Param func(name string) string `expr:"param"`
 }
 
 // pathFuncs are the env functions whose first argument is a source path.

@@ -21,6 +21,8 @@ type RunOptions struct {
 	// MaxResources bounds the resources one input may produce; 0 means 100,000. Past it the
 	// run stops with an error rather than exhaust memory on a hostile input.
 	MaxResources int
+	// Params are values that expressions read with param('name').
+	Params map[string]string
 }
 
 // Result is what one run of a message mapping produced.
@@ -58,11 +60,12 @@ type run struct {
 	scratch []tree.Node
 	mapRoot tree.Node // the node the innermost map was applied to
 	mapSrc  string    // that map's source type ("CX")
+	params  map[string]string
 }
 
 var runPool = sync.Pool{New: func() any {
 	r := &run{}
-	r.env = exprEnv{Get: r.get, Has: r.has, All: r.all, Code: r.code, System: r.system, Display: r.display}
+	r.env = exprEnv{Get: r.get, Has: r.has, All: r.all, Code: r.code, System: r.system, Display: r.display, Param: r.param}
 	return r
 }}
 
@@ -72,7 +75,7 @@ var runPool = sync.Pool{New: func() any {
 func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOptions) (*Result, error) {
 	r := runPool.Get().(*run)
 	defer func() {
-		r.p, r.msg, r.cur, r.out, r.diags, r.err = nil, nil, nil, nil, nil, nil
+		r.p, r.msg, r.cur, r.out, r.diags, r.err, r.params = nil, nil, nil, nil, nil, nil, nil
 		r.aliases = r.aliases[:0]
 		for i := range r.bufs {
 			clear(r.bufs[i])
@@ -80,7 +83,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 		}
 		runPool.Put(r)
 	}()
-	r.p, r.msg, r.format = p, m, m.Format
+	r.p, r.msg, r.format, r.params = p, m, m.Format, opt.Params
 	r.maxRes = opt.MaxResources
 	if r.maxRes <= 0 {
 		r.maxRes = 100_000
@@ -515,6 +518,8 @@ func (r *run) codeTarget(name, code string) (codeTarget, bool) {
 	}
 	return cm.Lookup(code)
 }
+
+func (r *run) param(name string) string { return r.params[name] }
 
 func (r *run) code(name, code string) string {
 	t, _ := r.codeTarget(name, code)
