@@ -62,6 +62,12 @@ type Options struct {
 	// FullURLBase, when set, makes fullUrls "<base>/<Type>/<id>" and references relative;
 	// by default they are urn:uuid.
 	FullURLBase string
+	// Target is the format FHIR input is converted to (the reverse direction): FormatHL7v2,
+	// FormatCDA or FormatEDIFACT. Legacy input always converts to FHIR.
+	Target Format
+	// Params are values the mappings read with param('name'): for the reverse direction the
+	// sending and receiving application and facility, the control id, the version.
+	Params map[string]string
 }
 
 // Converter converts inputs to FHIR. It is immutable and safe for concurrent use.
@@ -106,7 +112,7 @@ func Compile(overlays ...fs.FS) (*transform.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []transform.Option{}
+	opts := []transform.Option{transform.WithTargetTypes(reverseTargetTypes)}
 	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema()} {
 		if s != nil {
 			opts = append(opts, transform.WithSchema(s))
@@ -210,6 +216,8 @@ func (c *Converter) dispatch(ctx context.Context, head []byte, r io.Reader, yiel
 			c.convertCDA(ctx, r, yield)
 		case FormatEDIFACT:
 			c.convertEDIFACT(ctx, r, yield)
+		case FormatFHIR:
+			c.convertFHIR(ctx, r, yield)
 		case FormatUnknown:
 			if len(bytes.TrimSpace(head)) == 0 {
 				return // empty input: no messages
@@ -285,7 +293,7 @@ func (c *Converter) convertV2Message(ctx context.Context, msg *hl7v2.Message) (*
 		return fail(fmt.Errorf("%w %s (MSH-9)", ErrUnsupported, typ))
 	}
 	t := hl7v2.NewTree(msg, c.structures[m.Structure])
-	out, err := c.prog.Run(ctx, m, t.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone})
+	out, err := c.prog.Run(ctx, m, t.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone, Params: c.opts.Params})
 	if err != nil {
 		return fail(err)
 	}
