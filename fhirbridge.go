@@ -27,6 +27,7 @@ import (
 
 	"github.com/fhirbridge/fhirbridge/fhir"
 	"github.com/fhirbridge/fhirbridge/mappings"
+	"github.com/fhirbridge/fhirbridge/parsers/edifact"
 	"github.com/fhirbridge/fhirbridge/parsers/hl7v2"
 	"github.com/fhirbridge/fhirbridge/transform"
 	"github.com/fhirbridge/fhirbridge/transform/tree"
@@ -72,9 +73,10 @@ type Options struct {
 
 // Converter converts inputs to FHIR. It is immutable and safe for concurrent use.
 type Converter struct {
-	prog       *transform.Program
-	structures map[string]*hl7v2.Structure
-	opts       Options
+	prog           *transform.Program
+	structures     map[string]*hl7v2.Structure
+	edifactStructs map[string]*edifact.Structure
+	opts           Options
 }
 
 // New compiles the mappings. An error in a mapping file is returned here, naming file, line
@@ -101,6 +103,9 @@ func New(opts Options) (*Converter, error) {
 		if m.Format == "hl7v2" && m.Structure != "" && c.structures[m.Structure] == nil {
 			return nil, fmt.Errorf("%s: message %s: no structure %q in the hl7v2 structures", m.File, m.Name, m.Structure)
 		}
+	}
+	if err := c.initEDIFACT(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

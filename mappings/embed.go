@@ -18,5 +18,5 @@ import "embed"
 
 // FS holds the built-in mapping files.
 //
-//go:embed hl7v2 codes
+//go:embed hl7v2 codes edifact
 var FS embed.FS

@@ -318,17 +318,44 @@ func (c *compiler) compileAll() {
 		m.rules = c.rules(schema, d.rules, nil, sc, nil)
 		c.p.messages = append(c.p.messages, m)
 	}
-	// Maps that no message uses are still checked, against every schema whose messages exist,
-	// so a mistake in an unused map is found at load time too.
-	for _, md := range c.p.maps {
+	// Maps that no message uses are still checked, so a mistake in an unused map is found at
+	// load time too: against the schema of their format key, or, without one, against each
+	// schema in turn, reporting errors only if the map compiles under none of them.
+	for _, name := range keys(c.p.maps) {
+		md := c.p.maps[name]
 		if len(md.compiled) > 0 {
 			continue
 		}
-		for _, s := range c.schemas() {
-			c.compileMap(s, md, md.doc.at)
+		if md.doc.format != "" {
+			if s, ok := c.p.schemas[md.doc.format]; ok {
+				c.compileMap(s, md, md.doc.at)
+			} else {
+				c.errorf(md.doc.at, KindReference, "map %q: unknown format %q", name, md.doc.format)
+			}
+			continue
 		}
+		var best []Diagnostic
+		for _, s := range c.schemas() {
+			before := len(c.diags)
+			c.compileMap(s, md, md.doc.at)
+			errs := c.diags[before:]
+			if len(errs) == 0 {
+				best = nil
+				break
+			}
+			if best == nil || len(errs) < len(best) {
+				best = append([]Diagnostic(nil), errs...)
+			}
+			c.diags = c.diags[:before]
+			delete(md.compiled, s.Name())
+		}
+		c.diags = append(c.diags, best...)
 	}
 }
+
+// Zone returns the time zone the mapping declares for the source's local times (its zone
+// key), or nil.
+func (m *Message) Zone() *time.Location { return m.zone }
 
 func (c *compiler) schemas() []tree.Schema {
 	names := make([]string, 0, len(c.p.schemas))

@@ -261,12 +261,12 @@ func parseMessage(file string, n *yaml.Node) (*document, []Diagnostic) {
 }
 
 func parseMap(file string, n *yaml.Node) (*document, []Diagnostic) {
-	m, _, diags := fields(file, n, "map", "map", "description", "source", "target", "rules", "value")
+	m, _, diags := fields(file, n, "map", "map", "description", "format", "source", "target", "rules", "value")
 	d := &document{kind: "map", at: at(file, n), node: n}
 	if v := m["value"]; v != nil {
 		d.valuePos = scalarPos(file, v)
 	}
-	for key, dst := range map[string]*string{"map": &d.name, "description": &d.description, "source": &d.source, "target": &d.target, "value": &d.value} {
+	for key, dst := range map[string]*string{"map": &d.name, "description": &d.description, "format": &d.format, "source": &d.source, "target": &d.target, "value": &d.value} {
 		v, e := scalar(file, m[key], key)
 		if e != nil {
 			diags = append(diags, *e)
