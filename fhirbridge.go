@@ -118,7 +118,7 @@ func Compile(overlays ...fs.FS) (*transform.Program, error) {
 		return nil, err
 	}
 	opts := []transform.Option{transform.WithTargetTypes(reverseTargetTypes)}
-	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema()} {
+	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema(), fhirSchema()} {
 		if s != nil {
 			opts = append(opts, transform.WithSchema(s))
 		}
@@ -144,6 +144,7 @@ type Result struct {
 	ControlID   string // the message's own id (HL7 v2 MSH-10), if any
 	Mapping     string // the message mapping used: "ADT_A01"
 	Bundle      *fhir.Bundle
+	Output      []byte // the legacy message, for the reverse direction
 	// Warnings are values that could not be converted and were left out, and segments the
 	// message structure did not expect. They name places, never patient data.
 	Warnings []transform.Diagnostic

@@ -1,18 +1,416 @@
 package fhirbridge
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"sync"
 
 	"github.com/fhirbridge/fhirbridge/fhir"
+	"github.com/fhirbridge/fhirbridge/parsers/hl7v2"
+	"github.com/fhirbridge/fhirbridge/transform"
+	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
 
-// reverseTargetTypes describes the legacy formats' segments as target types for the reverse
-// direction (nil until it is supported).
-func reverseTargetTypes(name string) *fhir.Type { return nil }
+// The reverse direction, FHIR R4 → HL7 v2 (docs/reverse.md). FHIR input is read with
+// fhir.ParseResource and exposed to the mappings through fhir.Tree (format "fhir"). The
+// mappings in mappings/fhir-to-hl7v2 build HL7 v2 segments as if they were resources: each
+// segment is a synthetic type (fhir.NewType) whose elements are its fields "1".."N", every
+// field a list (its repetitions) of the type "v2.field", whose elements are the components
+// "1".."N", each a FHIR string. A component value holding U+001F is written with the
+// subcomponent separator there. The segments a run creates, in creation order, are the
+// message.
 
-// convertFHIR converts FHIR input to the target format of the options.
+// fhirSchema is the FHIR path language for the mapping engine (see fhir/tree.go).
+func fhirSchema() tree.Schema { return fhir.Schema{} }
+
+// subcomponentMark in a component value stands for the subcomponent separator (&).
+const subcomponentMark = '\x1f'
+
+// v2Components is the number of components a field may have: enough for every HL7 v2.9
+// data type (XCN has 23, CWE 22).
+const v2Components = 30
+
+// v2FieldCounts are the number of fields of the segments the reverse mappings may write, the
+// largest of any HL7 v2 version up to 2.9, so that one set of types serves every version.
+// Z-segments get zFields fields.
+var v2FieldCounts = map[string]int{
+	"MSH": 28, "SFT": 6, "EVN": 7, "PID": 40, "PD1": 22, "NK1": 41, "PV1": 54, "PV2": 50,
+	"ROL": 13, "PRT": 26, "AL1": 6, "IAM": 20, "DG1": 26, "PR1": 25, "GT1": 57, "IN1": 55,
+	"IN2": 72, "IN3": 28, "ACC": 11, "MRG": 7, "ORC": 35, "OBR": 55, "OBX": 33, "NTE": 8,
+	"TQ1": 14, "TQ2": 10, "SPM": 35, "SAC": 49, "RXA": 28, "RXR": 6, "RXO": 37, "RXE": 51,
+	"RXD": 35, "RXC": 10, "CTI": 3, "FT1": 56, "TXA": 30, "MSA": 9, "ERR": 12, "QRD": 12,
+	"QAK": 10, "QPD": 3, "RCP": 7, "SCH": 27, "AIS": 14, "AIG": 14, "AIL": 12, "AIP": 12,
+	"RGS": 3, "UB1": 23, "UB2": 17, "DB1": 8, "DRG": 11, "ARV": 6, "PRB": 30, "GOL": 22,
+	"CON": 25, "ODS": 4, "ODT": 3, "BLG": 4, "PV3": 1,
+}
+
+const zFields = 99
+
+var (
+	v2TypesOnce sync.Once
+	v2Field     *fhir.Type
+	v2Segments  map[string]*fhir.Type
+	v2ZMu       sync.Mutex
+	v2ZSegments = map[string]*fhir.Type{}
+)
+
+func initV2Types() {
+	str := fhir.LookupType("string")
+	comps := make([]*fhir.Element, v2Components)
+	for i := range comps {
+		comps[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "string", Elem: str}
+	}
+	v2Field = fhir.NewType("v2.field", fhir.KindComplex, comps)
+	v2Segments = make(map[string]*fhir.Type, len(v2FieldCounts))
+	for name, n := range v2FieldCounts {
+		v2Segments[name] = newSegmentType(name, n)
+	}
+}
+
+// newSegmentType describes segment name with n fields. MSH-1 and MSH-2 (the delimiters) are
+// the writer's, so the MSH type starts at field 3.
+func newSegmentType(name string, n int) *fhir.Type {
+	first := 1
+	if name == "MSH" {
+		first = 3
+	}
+	elems := make([]*fhir.Element, 0, n)
+	for f := first; f <= n; f++ {
+		elems = append(elems, &fhir.Element{Name: strconv.Itoa(f), Order: f, Max: -1, Type: "v2.field", Elem: v2Field})
+	}
+	return fhir.NewType(name, fhir.KindResource, elems)
+}
+
+// reverseTargetTypes describes HL7 v2 segments, and their field type "v2.field", as target
+// types for the reverse direction: `resource: PID` starts a segment, `to: "5.1"` fills PID-5.1.
+// Z-segments (ZXX) have 99 fields.
+func reverseTargetTypes(name string) *fhir.Type {
+	v2TypesOnce.Do(initV2Types)
+	if name == "v2.field" {
+		return v2Field
+	}
+	if t := v2Segments[name]; t != nil {
+		return t
+	}
+	if len(name) == 3 && name[0] == 'Z' && isUpperAlnum(name[1]) && isUpperAlnum(name[2]) {
+		v2ZMu.Lock()
+		defer v2ZMu.Unlock()
+		t := v2ZSegments[name]
+		if t == nil {
+			t = newSegmentType(name, zFields)
+			v2ZSegments[name] = t
+		}
+		return t
+	}
+	return nil
+}
+
+func isUpperAlnum(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' }
+
+// isSegmentType reports whether t is one of the synthetic segment types.
+func isSegmentType(t *fhir.Type) bool {
+	return t != nil && t.Kind == fhir.KindResource && reverseTargetTypes(t.Name) == t
+}
+
+// convertFHIR converts FHIR input — one resource (usually a Bundle), or NDJSON with one per
+// line — to the target format of the options.
 func (c *Converter) convertFHIR(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
-	yield(nil, &Error{Format: FormatFHIR, Err: fmt.Errorf("fhirbridge: FHIR input (the reverse direction) is not supported yet")})
+	limit := c.opts.MaxMessageSize
+	if limit <= 0 {
+		limit = 64 << 20
+	}
+	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		yield(nil, err)
+		return
+	}
+	if len(data) > limit {
+		yield(nil, &Error{Format: FormatFHIR, Err: fmt.Errorf("fhirbridge: FHIR input larger than %d bytes", limit)})
+		return
+	}
+	for i, doc := range splitNDJSON(data) {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		if !yield(c.convertFHIRResource(ctx, i, doc)) {
+			return
+		}
+	}
+}
+
+// splitNDJSON returns the resources of data: its lines when every non-blank line is a whole
+// JSON object (NDJSON), else data itself.
+func splitNDJSON(data []byte) [][]byte {
+	lines := bytes.Split(data, []byte("\n"))
+	var out [][]byte
+	for _, l := range lines {
+		l = bytes.TrimSpace(l)
+		if len(l) == 0 {
+			continue
+		}
+		if l[0] != '{' || l[len(l)-1] != '}' {
+			return [][]byte{data}
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return [][]byte{data}
+	}
+	return out
+}
+
+// reverseKeys are the match keys of a FHIR input for target format f, most specific first:
+// the message type asked for (param messageType), the event of a MessageHeader, then by
+// content — a DiagnosticReport or Observations make ORU^R01, an Immunization VXU^V04, a
+// Patient ADT^A08. Keys read "hl7v2:ADT^A04".
+func reverseKeys(f Format, res []*fhir.Resource, params map[string]string) []string {
+	var keys []string
+	add := func(k string) { keys = append(keys, string(f)+":"+k) }
+	if mt := params["messageType"]; mt != "" {
+		add(mt)
+	}
+	has := map[string]bool{}
+	for _, r := range res {
+		has[r.Type.Name] = true
+		if r.Type.Name != "MessageHeader" {
+			continue
+		}
+		ev, ok := r.Get(r.Type.Element("eventCoding"))
+		if !ok || ev.O == nil {
+			continue
+		}
+		code, _ := ev.O.Get(ev.O.Type.Element("code"))
+		if len(code.S) >= 2 {
+			if msg := v2EventMessage[code.S[0]]; msg != "" {
+				add(msg + "^" + code.S)
+			}
+		}
+	}
+	switch {
+	case has["DiagnosticReport"]:
+		add("ORU^R01")
+	case has["Immunization"]:
+		add("VXU^V04")
+	case has["Patient"] && has["Encounter"]:
+		add("ADT^A08")
+	case has["Observation"]:
+		add("ORU^R01")
+	case has["Patient"]:
+		add("ADT^A08")
+	}
+	return keys
+}
+
+// v2EventMessage gives the message code of a trigger event by its first letter (table 0003).
+var v2EventMessage = map[byte]string{'A': "ADT", 'R': "ORU", 'V': "VXU"}
+
+func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []byte) (*Result, error) {
+	fail := func(typ string, err error) (*Result, error) {
+		return nil, &Error{Index: index, Format: FormatFHIR, MessageType: typ, Err: err}
+	}
+	if c.opts.Target == "" || c.opts.Target == FormatFHIR {
+		return fail("", fmt.Errorf("fhirbridge: FHIR input needs a target format (Options.Target, --to)"))
+	}
+	res, err := fhir.ParseResource(data)
+	if err != nil {
+		return fail("", err)
+	}
+	t := fhir.NewTree(res)
+	keys := reverseKeys(c.opts.Target, t.Resources(), c.opts.Params)
+	var m *transform.Message
+	var key string
+	for _, k := range keys {
+		if m = c.prog.Find(string(FormatFHIR), k); m != nil {
+			key = k
+			break
+		}
+	}
+	if m == nil {
+		what := "nothing to convert"
+		if len(keys) > 0 {
+			what = strings.Join(keys, ", ")
+		}
+		return fail(res.Type.Name, fmt.Errorf("%w: no reverse mapping for %s", ErrUnsupported, what))
+	}
+	if c.opts.Target != FormatHL7v2 {
+		return fail(res.Type.Name, fmt.Errorf("fhirbridge: writing %s is not supported yet", c.opts.Target))
+	}
+	params := make(map[string]string, len(c.opts.Params)+1)
+	for k, v := range c.opts.Params {
+		params[k] = v
+	}
+	if params["messageType"] == "" {
+		params["messageType"] = strings.TrimPrefix(key, string(c.opts.Target)+":")
+	}
+	out, err := c.prog.Run(ctx, m, t.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone, Params: params})
+	if err != nil {
+		return fail(params["messageType"], err)
+	}
+	warnings := out.Diagnostics
+	segs := out.Resources[:0:0]
+	for _, r := range out.Resources {
+		if !isSegmentType(r.Type) {
+			warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: r.Type.Name,
+				Message: fmt.Sprintf("%s created a %s, which is not an HL7 v2 segment (left out)", m.Name, r.Type.Name)})
+			continue
+		}
+		segs = append(segs, r)
+	}
+	msgBytes, err := encodeV2(segs)
+	if err != nil {
+		return fail(params["messageType"], err)
+	}
+	// Self-check: what we write must read back.
+	msg, err := hl7v2.Parse(msgBytes)
+	if err != nil {
+		return fail(params["messageType"], fmt.Errorf("fhirbridge: the HL7 v2 output does not parse: %w", err))
+	}
+	code, event, _ := msg.Type()
+	typ := code
+	if event != "" {
+		typ += "^" + event
+	}
+	return &Result{Index: index, Format: FormatFHIR, MessageType: typ, ControlID: msg.ControlID(), Mapping: m.Name, Output: msgBytes, Warnings: warnings}, nil
+}
+
+// errNoMSH is returned when a reverse mapping made no MSH segment first.
+var errNoMSH = errors.New("fhirbridge: the reverse mapping made no MSH segment first")
+
+// encodeV2 writes segments as an HL7 v2 message with the default delimiters |^~\& and CR
+// segment terminators (HL7 v2.5.1 §2.5): text escaped (§2.7), U+001F in a component written
+// as the subcomponent separator, trailing empty fields, repetitions, components and
+// subcomponents left out. Set IDs that the mapping left empty are numbered (see setIDs).
+func encodeV2(segs []*fhir.Resource) ([]byte, error) {
+	if len(segs) == 0 || segs[0].Type.Name != "MSH" {
+		return nil, errNoMSH
+	}
+	d := hl7v2.DefaultDelimiters
+	var b []byte
+	var fields [][]byte
+	counters := setIDCounters{}
+	for _, s := range segs {
+		name := s.Type.Name
+		fields = fields[:0]
+		first := 1
+		if name == "MSH" {
+			first = 3
+		}
+		for _, p := range s.Props {
+			f, err := strconv.Atoi(p.Elem.Name)
+			if err != nil || f < first {
+				continue
+			}
+			for len(fields) <= f-first {
+				fields = append(fields, nil)
+			}
+			fields[f-first] = appendField(fields[f-first][:0], p.Vals, d)
+		}
+		if n := counters.next(name); n > 0 && first == 1 {
+			if len(fields) == 0 {
+				fields = append(fields, nil)
+			}
+			if len(fields[0]) == 0 {
+				fields[0] = strconv.AppendInt(fields[0], int64(n), 10)
+			}
+		}
+		for len(fields) > 0 && len(fields[len(fields)-1]) == 0 {
+			fields = fields[:len(fields)-1]
+		}
+		b = append(b, name...)
+		if name == "MSH" {
+			b = append(b, d.Field)
+			b = append(b, d.String()[1:]...)
+		}
+		for _, f := range fields {
+			b = append(b, d.Field)
+			b = append(b, f...)
+		}
+		b = append(b, '\r')
+	}
+	return b, nil
+}
+
+// appendField appends a field's repetitions, trimming trailing empty ones.
+func appendField(b []byte, reps []fhir.Value, d hl7v2.Delimiters) []byte {
+	start := len(b)
+	keep := start // end of the last non-empty repetition
+	for i, r := range reps {
+		if i > 0 {
+			b = append(b, d.Repetition)
+		}
+		if r.O == nil {
+			continue
+		}
+		before := len(b)
+		b = appendComponents(b, r.O, d)
+		if len(b) > before {
+			keep = len(b)
+		}
+	}
+	return b[:keep]
+}
+
+// appendComponents appends the components of one repetition, trimming trailing empty ones.
+func appendComponents(b []byte, o *fhir.Object, d hl7v2.Delimiters) []byte {
+	var comps [v2Components]string
+	n := 0
+	for _, p := range o.Props {
+		c, err := strconv.Atoi(p.Elem.Name)
+		if err != nil || c < 1 || c > v2Components || len(p.Vals) == 0 {
+			continue
+		}
+		comps[c-1] = p.Vals[0].S
+		n = max(n, c)
+	}
+	for n > 0 && strings.Trim(comps[n-1], string(subcomponentMark)) == "" {
+		n--
+	}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b = append(b, d.Component)
+		}
+		subs := strings.Split(comps[i], string(subcomponentMark))
+		for len(subs) > 1 && subs[len(subs)-1] == "" {
+			subs = subs[:len(subs)-1]
+		}
+		for j, s := range subs {
+			if j > 0 {
+				b = append(b, d.Subcomponent)
+			}
+			b = hl7v2.Escape(b, s, d)
+		}
+	}
+	return b
+}
+
+// setIDCounters numbers the Set ID (field 1) of the segments that have one, when the mapping
+// leaves it empty: OBX counts from 1 under each OBR or SPM, NTE under each segment it
+// annotates, SPM under each OBR, the others across the message. The mapping language has no
+// way to say "the position of this node", so the writer does it.
+type setIDCounters map[string]int
+
+var setIDSegments = map[string]bool{"PID": true, "NK1": true, "PV1": true, "AL1": true, "IAM": true, "DG1": true,
+	"PR1": true, "GT1": true, "IN1": true, "OBR": true, "OBX": true, "NTE": true, "SPM": true, "TQ1": true, "FT1": true}
+
+func (c setIDCounters) next(name string) int {
+	switch name {
+	case "OBR":
+		c["OBX"], c["SPM"], c["NTE"] = 0, 0, 0
+	case "SPM", "ORC":
+		c["OBX"], c["NTE"] = 0, 0
+	case "NTE":
+	default:
+		c["NTE"] = 0
+	}
+	if !setIDSegments[name] {
+		return 0
+	}
+	c[name]++
+	return c[name]
 }

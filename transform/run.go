@@ -195,7 +195,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 			r.err = fmt.Errorf("transform: input produces more than %d resources", r.maxRes)
 			return
 		}
-		created = fhir.NewResource(ru.resource.Name)
+		created = ru.resource.NewResource()
 		r.out = append(r.out, created)
 		if ru.as >= 0 {
 			r.aliases = append(r.aliases, binding{ru.as, created})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/fhirbridge/fhirbridge"
@@ -22,6 +23,9 @@ func cmdConvert(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	pretty := fl.Bool("pretty", false, "indent the JSON (one input message only; several are written as NDJSON)")
 	tz := fl.String("tz", "", "time zone for timestamps without an offset when the message gives none (IANA name, e.g. Europe/London; default UTC)")
 	warnings := fl.Bool("warnings", false, "print conversion warnings (values left out, unexpected segments) to stderr; they name places, never data")
+	to := fl.String("to", "", "convert FHIR input (a Bundle or a resource, or NDJSON of them) to this format: hl7v2")
+	var params multiFlag
+	fl.Var(&params, "param", "a value the mappings read with param('key'), as key=value (repeatable): sendingApplication, sendingFacility, receivingApplication, receivingFacility, controlId, timestamp, version, processingId, messageType")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, `Usage: fhirbridge convert [flags] FILE|-
 
@@ -43,6 +47,23 @@ Flags:
 		return errUsage
 	}
 	opts := fhirbridge.Options{BundleType: *bundleType}
+	switch *to {
+	case "", "fhir":
+	case "hl7v2":
+		opts.Target = fhirbridge.FormatHL7v2
+	default:
+		return fmt.Errorf("--to %s: the reverse direction writes hl7v2", *to)
+	}
+	for _, kv := range params {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("--param %q: want key=value", kv)
+		}
+		if opts.Params == nil {
+			opts.Params = map[string]string{}
+		}
+		opts.Params[k] = v
+	}
 	for _, dir := range overlays {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return fmt.Errorf("--mappings %s: not a folder", dir)
@@ -81,6 +102,11 @@ Flags:
 	var held *fhirbridge.Result
 	n, failed := 0, 0
 	write := func(r *fhirbridge.Result, single bool) {
+		if r.Output != nil { // the reverse direction: an HL7 v2 message, CR-terminated segments
+			out.Write(r.Output)
+			out.WriteByte('\n')
+			return
+		}
 		var b []byte
 		if single && *pretty {
 			b = r.Bundle.AppendJSONIndent(nil, "  ")
