@@ -150,8 +150,14 @@ type Result struct {
 	Warnings []transform.Diagnostic
 }
 
-// JSON returns the Bundle as compact canonical JSON.
-func (r *Result) JSON() []byte { return r.Bundle.AppendJSON(nil) }
+// JSON returns the Bundle as compact canonical JSON, or nil for a reverse-direction result
+// (whose legacy message is in Output).
+func (r *Result) JSON() []byte {
+	if r.Bundle == nil {
+		return nil
+	}
+	return r.Bundle.AppendJSON(nil)
+}
 
 // Error is a message that could not be converted. The stream of messages goes on after it.
 type Error struct {
