@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"encoding/base64"
 	"fmt"
 	"strings"
 )
@@ -78,6 +79,13 @@ var standardFuncs = map[string]registered{
 			return s[start:min(len(s), start+n)], nil
 		},
 		types: []any{new(func(string, int, int) string)},
+	},
+	"base64": {
+		doc: "base64(s): s encoded as base64 (for Attachment.data)",
+		fn: func(params ...any) (any, error) {
+			return base64.StdEncoding.EncodeToString([]byte(params[0].(string))), nil
+		},
+		types: []any{new(func(string) string)},
 	},
 	"format": {
 		doc: "format(pattern, args…): fmt.Sprintf with %s verbs",
