@@ -167,6 +167,7 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 		},
 		funcs: cfg.funcs,
 		types: cfg.types,
+		exprs: map[exprKey]*vm.Program{},
 	}
 	for _, s := range cfg.schemas {
 		c.p.schemas[s.Name()] = s
@@ -202,6 +203,7 @@ func Lint(files []File, opts ...Option) []Diagnostic {
 }
 
 type compiler struct {
+	exprs    map[exprKey]*vm.Program // compiled expressions, by format and source
 	p        *Program
 	funcs    *Registry
 	types    []func(string) *fhir.Type

@@ -108,8 +108,27 @@ func (v *pathCollector) Visit(n *ast.Node) {
 	byFormat[lit.Value] = p
 }
 
+// exprKey identifies a compiled expression: the same text compiles to the same program for
+// one format, so each distinct expression is compiled once per Compile.
+type exprKey struct {
+	format, src string
+	asBool      bool
+}
+
 // expr compiles one expression. asBool asks for a condition.
 func (c *compiler) expr(s tree.Schema, p pos, src string, asBool bool) *vm.Program {
+	key := exprKey{s.Name(), src, asBool}
+	if prog, ok := c.exprs[key]; ok {
+		return prog
+	}
+	prog := c.compileExpr(s, p, src, asBool)
+	if prog != nil {
+		c.exprs[key] = prog
+	}
+	return prog
+}
+
+func (c *compiler) compileExpr(s tree.Schema, p pos, src string, asBool bool) *vm.Program {
 	pc := &pathCollector{c: c, schema: s, at: p}
 	opts := []expr.Option{expr.Env(exprEnv{}), expr.Patch(pc)}
 	for name, f := range c.funcs.funcs {
