@@ -49,23 +49,33 @@
 //
 // # Deviations and tolerances
 //
-// The standard ends segments with CR only. This package also accepts LF and CRLF, and
-// decides per line: in a message whose MSH ends with CR (or CRLF), a bare LF followed by a
-// line that does not start with a segment name is taken as data, and the line continues
-// the segment (the LF stays in the field's text). This keeps messages whose free text holds
-// raw line breaks. A line that starts with a segment name always starts a segment.
+// The standard ends segments with CR only (§2.5.1). This package also accepts LF and CRLF,
+// and decides per line: in a message whose MSH ends with CR (or CRLF), a bare LF followed by
+// a line that does not start with a segment name is taken as data, and the line continues
+// the segment (the LF stays in the field's text; [Message.InputPosition] still finds every
+// byte). This keeps messages whose free text holds raw line breaks. A line that starts with
+// a segment name always starts a segment. In a message whose lines end with LF, such a line
+// is an error.
 //
 // Other tolerances, each chosen because a real file would otherwise be lost:
 //
-//   - MSH-2 written with a doubled escape character, `^~\\&` (seen in files whose MSH went
+//   - MSH-2 written with a doubled escape character, `^~\&` (seen in files whose MSH went
 //     through a string-escaping step), is read as `^~\&`; [Message.Delimiters] then reports
 //     `\` as the escape character, and MSH-2 keeps the bytes as written.
-//   - Blank lines, whitespace-only lines and spaces before an MSH are ignored.
+//   - Files concatenated without a final line end glue the next MSH to the last segment of
+//     the message before. "MSH", the field separator, four or five valid encoding
+//     characters and the field separator again, in the middle of a line, start a new
+//     message there. A byte order mark followed by "MSH" does the same. (The skipping after
+//     an error does not look for glued MSH segments, only for those at a line start.)
+//   - Blank lines, whitespace-only lines and spaces before an MSH are ignored; spaces at the
+//     end of a segment are data and are kept.
 //   - A 0x1C outside an MLLP frame ends the message; a missing 0x0D after 0x1C is accepted.
 //   - A segment name is three upper-case letters or digits ([A-Z0-9]{3}); it may be followed
-//     directly by the line end (a segment with no fields). Lower-case names are not
-//     accepted: "pid" is an error, as is a line that starts with a space.
+//     directly by the line end (a segment with no fields). Lower-case names ("pid"), names
+//     glued to text ("PIDX|") and lines starting with a space are errors, unless the
+//     continuation rule above applies.
 //   - The explicit null `""` is returned as the two characters; use the Null methods.
+//   - FHS/BHS encoding characters are checked like MSH's; BTS/FTS counts are not checked.
 //
 // # Performance
 //
@@ -74,5 +84,7 @@
 // components and subcomponents are found on access by scanning the field. [Segment],
 // [Field], [Rep], [Component] and [Subcomponent] are small values that point into the
 // message: getting one never allocates, and Text does not allocate for text without escape
-// sequences. With [Reader.ReuseBuffers] reading allocates nothing per message.
+// sequences (the string shares the message's memory). With [Reader.ReuseBuffers] reading
+// allocates nothing per message; Text then copies, and the AppendText methods decode into
+// a buffer of the caller's.
 package hl7v2

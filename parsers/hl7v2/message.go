@@ -29,6 +29,7 @@ type segment struct {
 	line, col  int32 // input line and column of that byte
 	code       uint16
 	hdr        bool // MSH, FHS or BHS: field 1 is the separator itself
+	cont       bool // continued by lines after a bare LF: the segment holds '\n'
 }
 
 func (m *Message) reset() {
@@ -65,7 +66,7 @@ func (m *Message) Line() int { return m.line }
 // Bytes returns the message's segments as read, each followed by '\r' (the HL7 segment
 // terminator, v2.5.1 §2.5.1), whatever the input used. MLLP framing bytes, byte order marks
 // and blank lines are not included. The caller must not modify the result.
-func (m *Message) Bytes() []byte { return m.data }
+func (m *Message) Bytes() []byte { return m.data[:len(m.data):len(m.data)] }
 
 // NumSegments returns the number of segments in the message, MSH included.
 func (m *Message) NumSegments() int { return len(m.segs) }
@@ -104,10 +105,12 @@ func (m *Message) InputPosition(off int) (offset int64, line, column int) {
 	rel := off - int(s.start)
 	line, column = int(s.line), int(s.col)+rel
 	// A segment holds line breaks only where a line continued it (see the package doc).
-	for k := int(s.start); k < off; k++ {
-		if m.data[k] == '\n' {
-			line++
-			column = off - k
+	if s.cont {
+		for k := int(s.start); k < off; k++ {
+			if m.data[k] == '\n' {
+				line++
+				column = off - k
+			}
 		}
 	}
 	return s.off + int64(rel), line, column

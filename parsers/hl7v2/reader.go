@@ -59,6 +59,14 @@ func NewReader(r io.Reader) *Reader {
 	return rd
 }
 
+// Reset makes r read from src as if it were new, keeping its options and its buffers.
+func (r *Reader) Reset(src io.Reader) {
+	buf, msg := r.buf, r.msg
+	*r = Reader{MaxMessageSize: r.MaxMessageSize, ReuseBuffers: r.ReuseBuffers,
+		src: src, buf: buf[:cap(buf)], msg: msg, line: 1, crEnd: -1}
+	r.initClasses()
+}
+
 // Parse parses the first message in data and returns it. Bytes after that message are
 // ignored (use a [Reader] for streams); leading blank lines, a byte order mark, MLLP framing
 // and batch header segments are skipped as by a Reader. Data with no message gives a
@@ -71,7 +79,7 @@ func Parse(data []byte) (*Message, error) {
 	// separators are nearly always '|', and segments are at most the line ends plus one.
 	r.msg = &Message{
 		data: make([]byte, 0, len(data)+1),
-		seps: make([]int32, 0, bytes.Count(data, []byte{'|'})+1),
+		seps: make([]int32, 0, bytes.Count(data, []byte{'|'})+32), // see scanLine
 		segs: make([]segment, 0, bytes.Count(data, []byte{'\r'})+bytes.Count(data, []byte{'\n'})+1),
 	}
 	m, err := r.read()
@@ -133,11 +141,11 @@ func (r *Reader) perr(msg int, off int64, err error) *ParseError {
 }
 
 // ioErr returns the error for the end of input at r.pos: nil for io.EOF.
-func (r *Reader) ioErr() error {
+func (r *Reader) ioErr(msg int) error {
 	if r.srcErr == nil || r.srcErr == io.EOF {
 		return nil
 	}
-	return r.perr(r.nmsg, r.offset(), r.srcErr)
+	return r.perr(msg, r.offset(), r.srcErr)
 }
 
 func (r *Reader) read() (*Message, error) {
@@ -159,7 +167,7 @@ func (r *Reader) read() (*Message, error) {
 		r.skipGap(true)
 		b := r.peek(4)
 		if len(b) == 0 {
-			if err := r.ioErr(); err != nil {
+			if err := r.ioErr(r.nmsg); err != nil {
 				return nil, err
 			}
 			if r.inFrame {
@@ -267,7 +275,7 @@ func (r *Reader) readHeader(code int) error {
 	off := r.offset()
 	b := r.peek(4)
 	if len(b) < 4 {
-		if err := r.ioErr(); err != nil {
+		if err := r.ioErr(r.nmsg); err != nil {
 			return err
 		}
 		r.resync, r.skipFirst = true, true
@@ -311,7 +319,7 @@ func (r *Reader) readFirstLine(m *Message, code, index int) (Delimiters, lineEnd
 		return Delimiters{}, 0, r.perr(index, off+int64(r.maxSize()), ErrMessageTooLarge)
 	}
 	if end == endEOF {
-		if err := r.ioErr(); err != nil {
+		if err := r.ioErr(index); err != nil {
 			return Delimiters{}, 0, err.(*ParseError)
 		}
 	}
@@ -356,7 +364,7 @@ func (r *Reader) readMessage() (*Message, error) {
 	}
 
 	if b := r.peek(4); len(b) < 4 {
-		if err := r.ioErr(); err != nil {
+		if err := r.ioErr(m.index); err != nil {
 			return fail(err.(*ParseError))
 		}
 		r.resync, r.skipFirst = true, true
@@ -373,6 +381,11 @@ func (r *Reader) readMessage() (*Message, error) {
 	fs := d.Field
 	n := int(m.segs[0].end)
 	crStyle := end == endCR // a bare LF in a CR-terminated message may be data
+	if cut := r.cutGlued(m, 0, 0, n); cut >= 0 {
+		n, end = cut, endGlued
+		m.data = append(m.data[:n], '\r')
+		m.segs[0].end, m.segs[0].ns = int32(n), int32(len(m.seps))
+	}
 
 	for {
 		r.pos += n
@@ -381,10 +394,10 @@ func (r *Reader) readMessage() (*Message, error) {
 			r.pos++
 			r.endFrame()
 			return r.done(m)
-		case endBOM:
+		case endBOM, endGlued:
 			return r.done(m)
 		case endEOF:
-			if err := r.ioErr(); err != nil {
+			if err := r.ioErr(m.index); err != nil {
 				return fail(err.(*ParseError))
 			}
 			if r.inFrame {
@@ -422,20 +435,24 @@ func (r *Reader) readMessage() (*Message, error) {
 		}
 		limit := maxSize - int(r.offset()-m.offset)
 		if segStart(b, fs) {
+			code := uint16(nameCode(b)) // before scanLine, which may move the buffer under b
 			r.keep = r.pos
 			start, s0 := len(m.data), len(m.seps)
 			off := r.offset()
 			m.seps, n, end = r.scanLine(m.seps, int32(start), limit)
 			if end == endTooLarge {
-				m.segs = append(m.segs, segment{code: uint16(nameCode(b))})
+				m.segs = append(m.segs, segment{code: code})
 				continue
+			}
+			if cut := r.cutGlued(m, s0, int32(start), n); cut >= 0 {
+				n, end = cut, endGlued
 			}
 			m.data = append(m.data, r.buf[r.pos:r.pos+n]...)
 			m.data = append(m.data, '\r')
 			m.segs = append(m.segs, segment{
 				start: int32(start), end: int32(start + n), s0: int32(s0), ns: int32(len(m.seps) - s0),
 				off: off, line: int32(r.line), col: int32(off-r.lineOff) + 1,
-				code: uint16(nameCode(b)),
+				code: code,
 			})
 			continue
 		}
@@ -444,15 +461,20 @@ func (r *Reader) readMessage() (*Message, error) {
 			// with CR: the LF is data (HL7 ends segments with CR only, §2.5.1). The last
 			// segment goes on, with the line break and any blank lines kept as read.
 			m.data = append(m.data[:len(m.data)-1], r.buf[r.keep:r.pos]...)
+			s0 := len(m.seps)
 			m.seps, n, end = r.scanLine(m.seps, int32(len(m.data)), limit)
 			if end == endTooLarge {
 				continue
+			}
+			if cut := r.cutGlued(m, s0, int32(len(m.data)), n); cut >= 0 {
+				n, end = cut, endGlued
 			}
 			m.data = append(m.data, r.buf[r.pos:r.pos+n]...)
 			m.data = append(m.data, '\r')
 			last := &m.segs[len(m.segs)-1]
 			last.end = int32(len(m.data) - 1)
 			last.ns = int32(len(m.seps)) - last.s0
+			last.cont = true
 			continue
 		}
 		r.resync, r.skipFirst = true, true
@@ -460,6 +482,27 @@ func (r *Reader) readMessage() (*Message, error) {
 		pe.SegmentIndex, pe.Found = len(m.segs), r.lineStart()
 		return fail(pe)
 	}
+}
+
+// cutGlued looks for an MSH glued to the end of the line of length n at r.pos, whose field
+// separators are m.seps[s0:] (plus base). If there is one, it drops the separators after
+// the cut and returns the line's length up to the MSH; otherwise it returns -1.
+func (r *Reader) cutGlued(m *Message, s0 int, base int32, n int) int {
+	line := r.buf[r.pos : r.pos+n]
+	if needle := [4]byte{'M', 'S', 'H', m.delims.Field}; n < 8 || bytes.Index(line[1:], needle[:]) < 0 {
+		return -1 // the common case, found fast
+	}
+	seps := m.seps[s0:]
+	cut := gluedMSH(line, seps, base, m.delims.Field)
+	if cut < 0 {
+		return -1
+	}
+	k := 0
+	for k < len(seps) && seps[k] < base+int32(cut) {
+		k++
+	}
+	m.seps = m.seps[:s0+k]
+	return cut
 }
 
 // done finishes a message read without error.
@@ -472,5 +515,9 @@ func (r *Reader) done(m *Message) (*Message, error) {
 		m.shared = true
 		return m, nil
 	}
-	return m.clone(), nil
+	c := m.clone()
+	if cap(m.data) > 1<<20 && len(m.data) < cap(m.data)/8 {
+		r.msg = new(Message) // do not keep the memory of one large message forever
+	}
+	return c, nil
 }

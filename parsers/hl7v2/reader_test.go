@@ -25,7 +25,7 @@ func TestReadFixtures(t *testing.T) {
 		{name: "malformed messages between good ones", file: "malformed.hl7", want: []string{
 			"error: " + ErrNoMSH.Error(), // PID and NTE before any MSH: one error
 			"GOOD1",
-			"error: " + ErrBadSegmentName.Error(), // "pid|lowercase" after a CR
+			"error: " + ErrBadSegmentName.Error(),   // "pid|lowercase" after a CR
 			"error: " + ErrBadEncodingChars.Error(), // MSH-2 "^~^&" repeats a character
 			"GOOD2",
 		}},
@@ -115,17 +115,18 @@ func TestReadErrors(t *testing.T) {
 		segIdx  int
 		field   int
 		found   string
+		skip    int      // messages read before the error
 		after   []string // what the following Reads return
 	}{
-		{name: "segment before MSH", in: "⚠PID|1\rNTE|2\rMSH|^~\\&|A||||||||OK\r", err: ErrNoMSH, segment: "PID", after: []string{"OK"}},
-		{name: "text before MSH", in: "\r\n⚠hello\nMSH|^~\\&|A||||||||OK\n", err: ErrNoMSH, found: "hello", after: []string{"OK"}},
-		{name: "segment after BTS", in: "BHS|^~\\&\rMSH|^~\\&|||||||||A\rBTS|1\r⚠PID|1\r", err: ErrNoMSH, msg: 1, segment: "PID"},
-		{name: "lower-case name after CR", in: "MSH|^~\\&|A\r⚠pid|1\rMSH|^~\\&||||||||||OK\r", err: ErrBadSegmentName, segIdx: 1, found: "pid", after: []string{"OK"}},
+		{name: "segment before MSH", in: "⚠PID|1\rNTE|2\rMSH|^~\\&|A|||||||OK\r", err: ErrNoMSH, segment: "PID", after: []string{"OK"}},
+		{name: "text before MSH", in: "\r\n⚠hello\nMSH|^~\\&|A|||||||OK\n", err: ErrNoMSH, found: "hello", after: []string{"OK"}},
+		{name: "segment after BTS", in: "BHS|^~\\&\rMSH|^~\\&||||||||A\rBTS|1\r⚠PID|1\r", skip: 1, err: ErrNoMSH, msg: 1, segment: "PID"},
+		{name: "lower-case name after CR", in: "MSH|^~\\&|A\r⚠pid|1\rMSH|^~\\&|A|||||||OK\r", err: ErrBadSegmentName, segIdx: 1, found: "pid", after: []string{"OK"}},
 		{name: "bad name in LF message", in: "MSH|^~\\&|A\nPID|1\n⚠P-D|2\n", err: ErrBadSegmentName, segIdx: 2, found: "P-D"},
-		{name: "two-letter name", in: "MSH|^~\\&|A\r\nPID|1\r\n\r\nMSH|^~\\&|B\r\n⚠ZZ\r\n", err: ErrBadSegmentName, msg: 1, segIdx: 1, found: "ZZ"},
+		{name: "two-letter name", in: "MSH|^~\\&|A\r\nPID|1\r\n\r\nMSH|^~\\&|B\r\n⚠ZZ\r\n", skip: 1, err: ErrBadSegmentName, msg: 1, segIdx: 1, found: "ZZ"},
 		{name: "name glued to text", in: "MSH|^~\\&|A\r⚠PIDX|1\r", err: ErrBadSegmentName, segIdx: 1, found: "PIDX"},
 		{name: "leading space", in: "MSH|^~\\&|A\r⚠ PID|1\r", err: ErrBadSegmentName, segIdx: 1, found: " PID"},
-		{name: "repeated encoding character", in: "MSH|^~⚠^&|A\rPID|1\rMSH|^~\\&||||||||||OK\r", err: ErrBadEncodingChars, segment: "MSH", field: 2, found: "^~^&", after: []string{"OK"}},
+		{name: "repeated encoding character", in: "MSH|^~⚠^&|A\rPID|1\rMSH|^~\\&|A|||||||OK\r", err: ErrBadEncodingChars, segment: "MSH", field: 2, found: "^~^&", after: []string{"OK"}},
 		{name: "three encoding characters", in: "MSH|^~\\⚠|A\r", err: ErrBadEncodingChars, segment: "MSH", field: 2, found: "^~\\"},
 		{name: "six encoding characters", in: "MSH|^~\\&#!⚠|A\r", err: ErrBadEncodingChars, segment: "MSH", field: 2, found: "^~\\&#!"},
 		{name: "letter as encoding character", in: "MSH|^~\\⚠X|A\r", err: ErrBadEncodingChars, segment: "MSH", field: 2, found: "^~\\X"},
@@ -135,17 +136,22 @@ func TestReadErrors(t *testing.T) {
 		{name: "input ends in MSH-2", in: "MSH|^~⚠", err: ErrTruncated, segment: "MSH", field: 2, found: "^~"},
 		{name: "input ends after MSH", in: "MSH⚠", err: ErrTruncated, segment: "MSH", field: 1},
 		{name: "unterminated frame", in: "\x0bMSH|^~\\&|A\rPID|1\r⚠", err: ErrBadMLLPFrame},
-		{name: "frame restarted", in: "\x0bMSH|^~\\&|A\r⚠\x0bMSH|^~\\&||||||||||OK\r\x1c\r", err: ErrBadMLLPFrame, after: []string{"OK"}},
+		{name: "frame restarted", in: "\x0bMSH|^~\\&|A\r⚠\x0bMSH|^~\\&|A|||||||OK\r\x1c\r", err: ErrBadMLLPFrame, after: []string{"OK"}},
 		{name: "frame with no message", in: "\x0b\r\n⚠", err: ErrBadMLLPFrame},
-		{name: "message too large", in: "MSH|^~\\&|A\rPID|12345⚠67890\rMSH|^~\\&||||||||||OK\r", max: 20, err: ErrMessageTooLarge, segment: "PID", segIdx: 1, after: []string{"OK"}},
-		{name: "MSH too large", in: "MSH|^~\\&|A|12345⚠67890\rPID|1\rMSH|^~\\&||||||||||OK\r", max: 15, err: ErrMessageTooLarge, segment: "MSH", after: []string{"OK"}},
-		{name: "bad FHS", in: "FHS|^~⚠|\rMSH|^~\\&||||||||||OK\r", err: ErrBadEncodingChars, segment: "FHS", field: 2, found: "^~", after: []string{"OK"}},
+		{name: "message too large", in: "MSH|^~\\&|A\rPID|1234567⚠890123\rMSH|^~\\&|A|||||||OK\r", max: 22, err: ErrMessageTooLarge, segment: "PID", segIdx: 1, after: []string{"OK"}},
+		{name: "MSH too large", in: "MSH|^~\\&|A|12345678901234⚠5\rPID|1\rMSH|^~\\&|A|||||||OK\r", max: 25, err: ErrMessageTooLarge, segment: "MSH", after: []string{"OK"}},
+		{name: "bad FHS", in: "FHS|^~⚠|\rMSH|^~\\&|A|||||||OK\r", err: ErrBadEncodingChars, segment: "FHS", field: 2, found: "^~", after: []string{"OK"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in, _, at := markers(tt.in)
 			r := NewReader(strings.NewReader(in))
 			r.MaxMessageSize = tt.max
+			for range tt.skip {
+				if _, err := r.Read(); err != nil {
+					t.Fatal(err)
+				}
+			}
 			m, err := r.Read()
 			var pe *ParseError
 			if !errors.As(err, &pe) {
@@ -351,7 +357,7 @@ func TestMixedFixture(t *testing.T) {
 		{name: "BOM: MSH offset", got: msgs[0].Offset(), want: int64(3)},
 		{name: "doubled escape: MSH-2 raw", got: string(msgs[0].Segment(0).Field(2).Raw()), want: `^~\\&`},
 		{name: "doubled escape: delimiters", got: msgs[0].Delimiters(), want: DefaultDelimiters},
-		{name: "literal backslash-r is data", got: get(msgs[0], "PID-13"), want: `C:\r\n literal text`},
+		{name: "literal backslash-r is data", got: get(msgs[0], "PID-11"), want: `C:\r\n literal text`},
 		{name: "continuation line", got: get(msgs[0], "OBX-5"), want: "first line\nsecond line, continued"},
 		{name: "segments of the first message", got: msgs[0].NumSegments(), want: 4},
 		{name: "second BOM", got: msgs[1].ControlID(), want: "M2"},
@@ -463,7 +469,7 @@ func TestMLLPDoesNotReadAhead(t *testing.T) {
 
 func TestIOErrorIsSticky(t *testing.T) {
 	boom := errors.New("boom")
-	data := "MSH|^~\\&|A||||||||M1\rPID|1\rMSH|^~\\&|A||||||||M2\rPID|"
+	data := "MSH|^~\\&|A|||||||M1\rPID|1\rMSH|^~\\&|A|||||||M2\rPID|"
 	r := NewReader(io.MultiReader(strings.NewReader(data), iotest.ErrReader(boom)))
 	m, err := r.Read()
 	if err != nil || m.ControlID() != "M1" {
@@ -594,12 +600,12 @@ func TestParse(t *testing.T) {
 		id   string
 		err  error
 	}{
-		{name: "first message only", in: "MSH|^~\\&|||||||||A\rMSH|^~\\&|||||||||B\r", id: "A"},
-		{name: "batch header skipped", in: "BHS|^~\\&\rMSH|^~\\&|||||||||A\r", id: "A"},
+		{name: "first message only", in: "MSH|^~\\&||||||||A\rMSH|^~\\&||||||||B\r", id: "A"},
+		{name: "batch header skipped", in: "BHS|^~\\&\rMSH|^~\\&||||||||A\r", id: "A"},
 		{name: "empty", in: "", err: ErrNoMSH},
 		{name: "blank", in: "\r\n \n", err: ErrNoMSH},
 		{name: "no MSH", in: "PID|1\r", err: ErrNoMSH},
-		{name: "unterminated frame", in: "\x0bMSH|^~\\&|||||||||A\r", err: ErrBadMLLPFrame},
+		{name: "unterminated frame", in: "\x0bMSH|^~\\&||||||||A\r", err: ErrBadMLLPFrame},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -617,6 +623,121 @@ func TestParse(t *testing.T) {
 			}
 			if err != nil || m.ControlID() != tt.id {
 				t.Fatalf("Parse = %v, %v", m, err)
+			}
+		})
+	}
+}
+
+func TestGluedMSH(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string // control IDs, then the text of PID-2 of the first message
+	}{
+		{name: "glued after a segment", in: "MSH|^~\\&|A|||||||M1\rPID|1|x‸MSH|^~\\&|B|||||||M2\rPID|1|y\r", want: []string{"M1", "M2", "x"}},
+		{name: "glued after MSH", in: "MSH|^~\\&|A|||||||M1‸MSH|^~\\&|B|||||||M2\r", want: []string{"M1", "M2", ""}},
+		{name: "glued with BOM", in: "MSH|^~\\&|A|||||||M1\nPID|1|x‸\ufeffMSH|^~\\&|B|||||||M2\n", want: []string{"M1", "M2", "x"}},
+		{name: "five encoding characters", in: "MSH|^~\\&|A|||||||M1\rPID|1|x‸MSH|^~\\&#|B|||||||M2\r", want: []string{"M1", "M2", "x"}},
+		{name: "no field after MSH-2", in: "MSH|^~\\&|A|||||||M1\rPID|1|xMSH|^~\\&\r", want: []string{"M1", "xMSH"}},
+		{name: "not encoding characters", in: "MSH|^~\\&|A|||||||M1\rPID|1|xMSH|ab|c\r", want: []string{"M1", "xMSH"}},
+		{name: "glued after a trailing separator", in: "MSH|^~\\&|A|||||||M1\rPID|1|‸MSH|^~\\&|x\r", want: []string{"M1", "", ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in, at, _ := markers(tt.in)
+			r := NewReader(strings.NewReader(in))
+			msgs, errs := readAll(t, r)
+			if len(errs) != 0 {
+				t.Fatal(errs)
+			}
+			var got []string
+			for _, m := range msgs {
+				got = append(got, m.ControlID())
+				checkMessage(t, []byte(in), m)
+			}
+			got = append(got, msgs[0].Get(MustParsePath("PID-2")))
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			if len(msgs) > 1 && strings.Contains(tt.in, "‸") {
+				// The second message starts at the marker (after a BOM, if any).
+				if off := msgs[1].Offset(); off != at.off && off != at.off+3 {
+					t.Errorf("second message at %d, want %d", off, at.off)
+				}
+			}
+		})
+	}
+}
+
+func TestReset(t *testing.T) {
+	r := NewReader(strings.NewReader("MSH|^~\\&|A|||||||M1\rPID|1\r"))
+	r.ReuseBuffers = true
+	if m, err := r.Read(); err != nil || m.ControlID() != "M1" {
+		t.Fatal(m, err)
+	}
+	r.Reset(strings.NewReader("\n\nMSH|^~\\&|A|||||||M2\r"))
+	m, err := r.Read()
+	if err != nil || m.ControlID() != "M2" || m.Index() != 0 || m.Line() != 3 || m.Offset() != 2 {
+		t.Fatalf("after Reset: %v %v", m, err)
+	}
+	if !r.ReuseBuffers {
+		t.Error("Reset lost the options")
+	}
+}
+
+// TestConcurrentReads walks one Message from several goroutines; run with -race.
+func TestConcurrentReads(t *testing.T) {
+	m, err := Parse(readFile(t, "adt_a01.hl7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan int)
+	for range 4 {
+		go func() {
+			n := 0
+			for i := 0; i < m.NumSegments(); i++ {
+				s := m.Segment(i)
+				for f := 1; f <= s.NumFields(); f++ {
+					n += touch(s.Field(f))
+				}
+			}
+			n += len(m.Get(MustParsePath("PID-5[2].1")))
+			done <- n
+		}()
+	}
+	first := <-done
+	for range 3 {
+		if n := <-done; n != first {
+			t.Errorf("goroutines read %d and %d bytes", first, n)
+		}
+	}
+}
+
+// TestLargeInputsStayBounded feeds a message, a junk line and a blank run far larger than
+// MaxMessageSize: each is reported or skipped, and the buffer stays near the limit.
+func TestLargeInputsStayBounded(t *testing.T) {
+	const max = 64 << 10
+	big := strings.Repeat("x", 4<<20)
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{name: "long field", in: "MSH|^~\\&|A\rOBX|1|ED|||" + big + "\rMSH|^~\\&|A|||||||OK\r", want: []string{"error: message too large", "OK"}},
+		{name: "many segments", in: "MSH|^~\\&|A\r" + strings.Repeat("NTE|1|"+strings.Repeat("y", 1000)+"\r", 4000) + "MSH|^~\\&|A|||||||OK\r", want: []string{"error: message too large", "OK"}},
+		{name: "long junk line", in: "ZZZ|" + big + "\nMSH|^~\\&|A|||||||OK\n", want: []string{"error: " + ErrNoMSH.Error(), "OK"}},
+		{name: "long blank run", in: "MSH|^~\\&|A|||||||M1\r" + strings.Repeat(" ", 4<<20) + "\rMSH|^~\\&|A|||||||OK\r", want: []string{"M1", "OK"}},
+		{name: "long blank lines", in: "MSH|^~\\&|A|||||||M1\r" + strings.Repeat("\n", 4<<20) + "MSH|^~\\&|A|||||||OK\r", want: []string{"M1", "OK"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(tt.in))
+			r.MaxMessageSize = max
+			if got := sequence(t, r); !slices.Equal(got, tt.want) {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+			if len(r.buf) > 4*max {
+				t.Errorf("buffer grew to %d bytes", len(r.buf))
 			}
 		})
 	}

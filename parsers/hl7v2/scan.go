@@ -1,6 +1,9 @@
 package hl7v2
 
-import "io"
+import (
+	"io"
+	"slices"
+)
 
 // This file holds the Reader's input buffer and the byte-level scanning loops. The message
 // and batch logic on top of them is in reader.go.
@@ -37,6 +40,7 @@ const (
 	endBOM                     // at a byte order mark followed by "MSH"
 	endEOF                     // at the end of the input (or an error of the underlying reader)
 	endTooLarge                // the line exceeds the size limit
+	endGlued                   // at an MSH glued to the end of the line (see gluedMSH)
 )
 
 func (r *Reader) initClasses() {
@@ -81,7 +85,12 @@ func (r *Reader) fill() bool {
 	}
 	if r.end == len(r.buf) {
 		if k := r.keep; k > 0 {
-			copy(r.buf, r.buf[k:r.end])
+			dst := r.buf
+			if len(r.buf) > 1<<20 && r.end-k < len(r.buf)/8 {
+				dst = make([]byte, len(r.buf)/4) // the long line it grew for is gone
+			}
+			copy(dst, r.buf[k:r.end])
+			r.buf = dst
 			r.pos -= k
 			r.end -= k
 			r.keep = 0
@@ -171,13 +180,21 @@ func (r *Reader) skipGap(lead bool) (hard bool) {
 				continue
 			}
 			// Blanks: a blank line if a line end, a frame byte or the input end follows;
-			// otherwise the start of a text line, which is left in place.
-			k, limit := 0, r.maxSize()
+			// otherwise the start of a text line, which is left in place. A run too long to
+			// keep is consumed as it goes (the line after it can then continue nothing).
+			k := 0
 			for {
 				for r.pos+k < r.end && (r.buf[r.pos+k] == ' ' || r.buf[r.pos+k] == '\t') {
 					k++
 				}
-				if r.pos+k < r.end || k > limit || !r.fill() {
+				if r.pos+k < r.end {
+					break
+				}
+				if k > maxBlankGap {
+					r.pos += k
+					r.keep, k, hard = r.pos, 0, true
+				}
+				if !r.fill() {
 					break
 				}
 			}
@@ -187,8 +204,6 @@ func (r *Reader) skipGap(lead bool) (hard bool) {
 				default:
 					return hard
 				}
-			} else if k > limit {
-				return hard
 			}
 			r.pos += k
 		default:
@@ -208,14 +223,28 @@ func (r *Reader) scanLine(seps []int32, base int32, limit int) ([]int32, int, li
 		b := r.buf[r.pos:r.end]
 	scan:
 		for i < len(b) {
-			k := cls[b[i]]
-			if k == clsText {
-				i++
-				continue
+			// The hot loop writes separators into spare capacity, so that it calls
+			// nothing and keeps its variables in registers: each byte can add at most one
+			// separator, so a chunk is as long as the room left.
+			if room := cap(seps) - len(seps); room < 32 && room < len(b)-i {
+				seps = slices.Grow(seps, max(256, len(seps)))
 			}
-			if k == clsSep {
-				seps = append(seps, base+int32(i))
-				i++
+			n, room := len(seps), seps[:cap(seps)]
+			chunk := b[:min(len(b), i+len(room)-n)]
+			k := uint8(clsText)
+			for i < len(chunk) {
+				if k = cls[chunk[i]]; k == clsText {
+					i++
+				} else if k == clsSep && n < len(room) {
+					room[n] = base + int32(i)
+					n++
+					i++
+				} else {
+					break
+				}
+			}
+			seps = room[:n]
+			if i == len(chunk) {
 				continue
 			}
 			var end lineEnd
@@ -308,4 +337,29 @@ func bomMSH(b []byte, final bool) int {
 		return bomNo
 	}
 	return bomMaybe
+}
+
+// gluedMSH returns the length of line without an MSH segment glued to its end, or -1 if
+// there is none. Files that do not end with a line end, concatenated, glue the next
+// file's MSH to the last segment of the message before: "...|lastMSH|^~\&|...". An MSH is
+// taken as glued when "MSH", after at least one byte of the line, is followed by the field
+// separator fs, four or five valid encoding characters (as in parseEncoding) and fs again
+// (an MSH-3 follows). seps are the positions of the line's field separators plus base.
+func gluedMSH(line []byte, seps []int32, base int32, fs byte) int {
+	for _, s := range seps {
+		p := int(s - base)
+		if p < 4 || line[p-1] != 'H' || line[p-2] != 'S' || line[p-3] != 'M' {
+			continue
+		}
+		e := p + 1
+		for e < len(line) && e <= p+7 && line[e] != fs {
+			e++
+		}
+		if e <= p+7 && e < len(line) {
+			if _, bad := parseEncoding(fs, line[p+1:e]); bad < 0 {
+				return p - 3
+			}
+		}
+	}
+	return -1
 }
