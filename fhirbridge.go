@@ -169,6 +169,10 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
+	var pe *hl7v2.ParseError
+	if errors.As(e.Err, &pe) {
+		return e.Err.Error() // it names the message, line and segment itself
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "message %d", e.Index+1)
 	if e.ControlID != "" {

@@ -46,13 +46,15 @@ type ParseError struct {
 
 // Error returns the error as text that names the place, for example
 // `hl7v2: message 3, line 17, column 1: bad segment name "P1D"` or
-// `hl7v2: message 0, line 1, column 5, segment MSH (#0), field 2: bad encoding characters "^~"`.
+// `hl7v2: message 1, line 1, column 5, segment MSH (#1), field 2: bad encoding characters "^~"`.
+// Like lines and columns, the message and segment numbers in the text count from 1 (the
+// fields Message and SegmentIndex count from 0).
 func (e *ParseError) Error() string {
 	var b strings.Builder
 	b.WriteString("hl7v2: ")
 	if e.Err != ErrNoMSH {
 		b.WriteString("message ")
-		b.WriteString(strconv.Itoa(e.Message))
+		b.WriteString(strconv.Itoa(e.Message + 1))
 		b.WriteString(", ")
 	}
 	b.WriteString("line ")
@@ -63,7 +65,7 @@ func (e *ParseError) Error() string {
 		b.WriteString(", segment ")
 		b.WriteString(e.Segment)
 		b.WriteString(" (#")
-		b.WriteString(strconv.Itoa(e.SegmentIndex))
+		b.WriteString(strconv.Itoa(e.SegmentIndex + 1))
 		b.WriteString(")")
 	}
 	if e.Field > 0 {

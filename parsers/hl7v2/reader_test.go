@@ -183,13 +183,13 @@ func TestParseErrorText(t *testing.T) {
 		want string
 	}{
 		{name: "bad name", err: &ParseError{Message: 3, Line: 17, Column: 1, SegmentIndex: 2, Found: "P_D", Err: ErrBadSegmentName},
-			want: `hl7v2: message 3, line 17, column 1: bad segment name "P_D"`},
+			want: `hl7v2: message 4, line 17, column 1: bad segment name "P_D"`},
 		{name: "field", err: &ParseError{Message: 0, Line: 1, Column: 7, Segment: "MSH", Field: 2, Found: "^~^&", Err: ErrBadEncodingChars},
-			want: `hl7v2: message 0, line 1, column 7, segment MSH (#0), field 2: bad encoding characters "^~^&"`},
+			want: `hl7v2: message 1, line 1, column 7, segment MSH (#1), field 2: bad encoding characters "^~^&"`},
 		{name: "component", err: &ParseError{Message: 1, Line: 2, Column: 3, Segment: "PID", SegmentIndex: 2, Field: 5, Rep: 2, Component: 1, Err: io.ErrUnexpectedEOF},
-			want: `hl7v2: message 1, line 2, column 3, segment PID (#2), field 5, repetition 2, component 1: unexpected EOF`},
+			want: `hl7v2: message 2, line 2, column 3, segment PID (#3), field 5, repetition 2, component 1: unexpected EOF`},
 		{name: "no MSH has no message index", err: &ParseError{Message: 4, Line: 9, Column: 1, Segment: "PID", Err: ErrNoMSH},
-			want: `hl7v2: line 9, column 1, segment PID (#0): segment outside a message (no MSH before it)`},
+			want: `hl7v2: line 9, column 1, segment PID (#1): segment outside a message (no MSH before it)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
