@@ -69,7 +69,7 @@ func ExampleParseError() {
 	}
 	// Output:
 	// OK1
-	// hl7v2: message 1, line 4, column 1: bad segment name "pid"
+	// hl7v2: message 2, line 4, column 1: bad segment name "pid"
 	// OK2
 }
 
