@@ -1,6 +1,8 @@
 // Command fhirbridge converts HL7 v2 messages to FHIR R4 Bundles.
 //
 //	fhirbridge convert FILE|-      convert (format and message type detected)
+//	fhirbridge batch IN... -o OUT  convert many inputs in parallel, resumable
+//	fhirbridge serve               HTTP and MLLP server
 //	fhirbridge validate FILE...    check FHIR R4 JSON against the R4 definitions
 //	fhirbridge mappings list|lint|explain NAME
 //	fhirbridge version
@@ -22,12 +24,23 @@ import (
 const usage = `fhirbridge converts health care's legacy formats into FHIR R4 Bundles.
 
 Usage:
+  fhirbridge [--config FILE] COMMAND [flags] ...
+
   fhirbridge convert [flags] FILE|-     convert messages (format and type detected)
+  fhirbridge batch [flags] IN... -o OUT convert files, folders and globs in parallel into OUT
+                                        (NDJSON, error report, dead letters, --resume)
+  fhirbridge serve [flags]              serve POST /convert, $convert-data, /healthz, /metrics
+                                        over HTTP, and HL7 v2 over MLLP with ACKs
+  fhirbridge completion bash|zsh        print a shell completion script
   fhirbridge validate FILE...           validate FHIR R4 JSON (a resource or Bundle per file)
   fhirbridge mappings list              list the message mappings and the types they convert
   fhirbridge mappings lint [DIR...]     check mapping files (built-in, plus DIR overlays)
   fhirbridge mappings explain NAME      show a message, map or code map and where it comes from
   fhirbridge version                    print the version
+
+Global flags:
+  --config FILE   YAML settings for batch and serve (sections named after the commands,
+                  keys after their flags; the command line wins)
 
 Run 'fhirbridge COMMAND -h' for the flags of a command.
 `
@@ -50,14 +63,24 @@ const (
 var errUsage = errors.New("usage")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	args, err := parseGlobal(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "fhirbridge: %v\n\n%s", err, usage)
+		return exitUsage
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
 	}
-	var err error
 	switch args[0] {
 	case "convert":
 		err = cmdConvert(ctx, args[1:], stdin, stdout, stderr)
+	case "batch":
+		err = cmdBatch(ctx, args[1:], stdout, stderr)
+	case "serve":
+		err = cmdServe(ctx, args[1:], stdout, stderr)
+	case "completion":
+		err = cmdCompletion(args[1:], stdout, stderr)
 	case "validate":
 		err = cmdValidate(args[1:], stdout, stderr)
 	case "mappings":
