@@ -268,6 +268,7 @@ func (c *Converter) ConvertMessage(ctx context.Context, data []byte) (*Result, e
 func (c *Converter) convertHL7v2(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
 	rd := hl7v2.NewReader(r)
 	rd.MaxMessageSize = c.opts.MaxMessageSize
+	var lastErr error
 	for i := 0; ; i++ {
 		if err := ctx.Err(); err != nil {
 			yield(nil, err)
@@ -277,6 +278,10 @@ func (c *Converter) convertHL7v2(ctx context.Context, r io.Reader, yield func(*R
 		if err == io.EOF {
 			return
 		}
+		if err != nil && err == lastErr {
+			return // a terminal error, which the reader repeats on every call: already reported
+		}
+		lastErr = err
 		if err != nil {
 			var pe *hl7v2.ParseError
 			if !errors.As(err, &pe) {

@@ -24,6 +24,7 @@ const usRealmHeader = "2.16.840.1.113883.10.20.22.1.1"
 func (c *Converter) convertCDA(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
 	rd := cda.NewReader(r)
 	rd.MaxDocumentSize = c.opts.MaxMessageSize
+	var lastErr error
 	for {
 		if err := ctx.Err(); err != nil {
 			yield(nil, err)
@@ -33,6 +34,10 @@ func (c *Converter) convertCDA(ctx context.Context, r io.Reader, yield func(*Res
 		if err == io.EOF {
 			return
 		}
+		if err != nil && err == lastErr {
+			return // a terminal error, which the reader repeats on every call: already reported
+		}
+		lastErr = err
 		if err != nil {
 			var pe *cda.ParseError
 			if !errors.As(err, &pe) {

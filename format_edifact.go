@@ -40,6 +40,7 @@ func (c *Converter) convertEDIFACT(ctx context.Context, r io.Reader, yield func(
 	structs := c.edifactStructs
 	rd := edifact.NewReader(r)
 	rd.MaxMessageSize = c.opts.MaxMessageSize
+	var lastErr error
 	for {
 		if err := ctx.Err(); err != nil {
 			yield(nil, err)
@@ -49,6 +50,10 @@ func (c *Converter) convertEDIFACT(ctx context.Context, r io.Reader, yield func(
 		if err == io.EOF {
 			return
 		}
+		if err != nil && err == lastErr {
+			return // a terminal error, which the reader repeats on every call: already reported
+		}
+		lastErr = err
 		if err != nil {
 			var pe *edifact.ParseError
 			if !errors.As(err, &pe) {

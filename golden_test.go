@@ -287,3 +287,29 @@ func TestUnmappedSegmentsReported(t *testing.T) {
 		t.Errorf("ZPI[1] is not reported as unmapped: %v", res.Warnings)
 	}
 }
+
+// failingReader returns data, then a read error forever.
+type failingReader struct{ data []byte }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if len(f.data) == 0 {
+		return 0, errors.New("disk on fire")
+	}
+	n := copy(p, f.data)
+	f.data = f.data[n:]
+	return n, nil
+}
+
+// TestReadErrorEndsTheStream checks that an I/O error ends the stream once, instead of being
+// reported again and again.
+func TestReadErrorEndsTheStream(t *testing.T) {
+	data, _ := os.ReadFile("testdata/hl7v2/adt_a01.hl7")
+	n := 0
+	for _, err := range testConverter.Convert(context.Background(), &failingReader{data: data}) {
+		n++
+		if n > 10 {
+			t.Fatal("the stream did not end after a read error")
+		}
+		_ = err
+	}
+}
