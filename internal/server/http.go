@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/fhirbridge/fhirbridge/wasm/playground"
+
 	"bytes"
 	"context"
 	"crypto/subtle"
@@ -27,6 +29,8 @@ import (
 //	                     (inputData, inputDataType Hl7v2, rootTemplate); answers the Bundle.
 //	GET  /healthz        200 while serving, 503 while shutting down; never needs the token
 //	GET  /metrics        Prometheus text format
+//	GET  /               the browser playground (static; conversions run in the browser;
+//	                     the .wasm is included when `go generate ./wasm` ran before the build)
 //
 // Errors are FHIR OperationOutcomes: 400 for bad input (with its location), 401, 404, 405,
 // 413, 415, and 500 without internal details.
@@ -37,10 +41,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	allow := map[string]string{"/convert": "POST", "/$convert-data": "POST", "/healthz": "GET, HEAD", "/metrics": "GET, HEAD"}
+	pg := playground.Handler()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if a, ok := allow[r.URL.Path]; ok {
 			w.Header().Set("Allow", a)
 			writeOutcome(w, http.StatusMethodNotAllowed, issue{Code: "not-supported", Diagnostics: r.Method + " is not allowed on " + r.URL.Path + " (" + a + ")"})
+			return
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			// The browser playground: static files; conversions run in the browser.
+			pg.ServeHTTP(w, r)
 			return
 		}
 		writeOutcome(w, http.StatusNotFound, issue{Code: "not-found", Diagnostics: "no such endpoint: " + r.Method + " " + r.URL.Path})
@@ -94,7 +104,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 			s.metrics.request(path, sw.code, d)
 			s.log.Info("http request", "method", r.Method, "path", path, "status", sw.code, "duration", d, "bytes", r.ContentLength, "remote", r.RemoteAddr)
 		}()
-		if s.cfg.Token != "" && path != "/healthz" && !s.authorized(r) {
+		if s.cfg.Token != "" && path != "/healthz" && !(path == "other" && r.Method == http.MethodGet) && !s.authorized(r) {
 			sw.Header().Set("WWW-Authenticate", `Bearer realm="fhirbridge"`)
 			s.metrics.errorKind("auth")
 			writeOutcome(sw, http.StatusUnauthorized, issue{Code: "login", Diagnostics: "a valid bearer token is required"})
