@@ -22,6 +22,9 @@ const usRealmHeader = "2.16.840.1.113883.10.20.22.1.1"
 
 // convertCDA converts the CDA documents of r, one ClinicalDocument at a time.
 func (c *Converter) convertCDA(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
+	if c.convertNHSCDA(ctx, &r, yield) {
+		return
+	}
 	rd := cda.NewReader(r)
 	rd.MaxDocumentSize = c.opts.MaxMessageSize
 	var lastErr error
