@@ -29,6 +29,7 @@ import (
 //	                     (inputData, inputDataType Hl7v2, rootTemplate); answers the Bundle.
 //	GET  /healthz        200 while serving, 503 while shutting down; never needs the token
 //	GET  /metrics        Prometheus text format
+//	POST /itk/report     NHS ITK (111 / IUC) SOAP requests: OK:<MessageID> or an ITK SOAP Fault
 //	GET  /               the browser playground (static; conversions run in the browser;
 //	                     the .wasm is included when `go generate ./wasm` ran before the build)
 //
@@ -40,7 +41,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /$convert-data", s.handleConvertData)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	allow := map[string]string{"/convert": "POST", "/$convert-data": "POST", "/healthz": "GET, HEAD", "/metrics": "GET, HEAD"}
+	mux.HandleFunc("POST /itk/report", s.handleITK)
+	allow := map[string]string{"/convert": "POST", "/$convert-data": "POST", "/itk/report": "POST", "/healthz": "GET, HEAD", "/metrics": "GET, HEAD"}
 	pg := playground.Handler()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if a, ok := allow[r.URL.Path]; ok {
@@ -85,7 +87,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		path := r.URL.Path
 		switch path {
-		case "/convert", "/$convert-data", "/healthz", "/metrics":
+		case "/convert", "/$convert-data", "/healthz", "/metrics", "/itk/report":
 		default:
 			path = "other"
 		}
