@@ -661,9 +661,8 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 
 func (c *compiler) compileMap(s tree.Schema, md *mapDoc, use pos) *compiledMap {
 	if cm, ok := md.compiled[s.Name()]; ok {
-		if !cm.done {
-			c.errorf(use, KindReference, "map %q uses itself", md.doc.name)
-		}
+		// A map may use itself (nested CDA sections, EDIFACT groups in groups): the recursion
+		// follows the input's nesting and is bounded at run time (maxMapDepth).
 		return cm
 	}
 	cm := &compiledMap{free: map[string]pos{}, source: md.doc.source}

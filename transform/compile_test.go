@@ -273,3 +273,52 @@ func FuzzCompile(f *testing.F) {
 		transform.Lint([]transform.File{{Name: "f.yaml", Data: []byte(src)}}, transform.WithSchema(hl7v2.Schema{}))
 	})
 }
+
+func TestRecursiveMap(t *testing.T) {
+	extra := `
+extend: PID[Patient]
+rules:
+  - {from: PID-5, to: "contact[+]", map: "Nest[Patient.contact]"}
+---
+map: Nest[Patient.contact]
+source: XPN
+target: Patient.contact
+rules:
+  - {from: XPN.1, to: name.family}
+  - {to: "extension[+].url", const: "urn:x"}
+  - {to: "extension[=].valueString", value: v}
+`
+	got := resourceJSON(run(t, extra, msgA01), "Patient")
+	if !strings.Contains(got, `"contact":[{"extension":[{"url":"urn:x","valueString":"Doe"}],"name":{"family":"Doe"}}`) {
+		t.Errorf("contact: %s", got)
+	}
+	// A map that uses itself without descending stops with an error, not a stack overflow.
+	loop := `
+extend: PID[Patient]
+rules:
+  - {to: "contact[+]", map: "Loop[Patient.contact]"}
+---
+map: Loop[Patient.contact]
+source: PID
+target: Patient.contact
+rules:
+  - {to: name.family, const: X}
+  - {to: "organization", resource: Organization, map: "Org[Organization]"}
+---
+map: Org[Organization]
+source: PID
+target: Organization
+rules:
+  - {to: name, const: Y}
+  - {to: partOf, resource: Organization, map: "Org[Organization]"}
+`
+	p, err := compile(t, loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := hl7v2.Parse([]byte(msgA01))
+	_, err = p.Run(context.Background(), p.Find("hl7v2", "ADT^A01"), hl7v2.NewTree(m, nil).Root(), transform.RunOptions{MaxResources: 1 << 20})
+	if err == nil || !strings.Contains(err.Error(), "maps nested more than") {
+		t.Fatalf("got %v, want the depth error", err)
+	}
+}

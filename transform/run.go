@@ -36,6 +36,10 @@ type Result struct {
 	Diagnostics []Diagnostic
 }
 
+// maxMapDepth bounds nested map applications, so a map that uses itself without descending
+// into the input stops with an error instead of exhausting the stack.
+const maxMapDepth = 200
+
 type binding struct {
 	id  int
 	res *fhir.Resource
@@ -43,24 +47,25 @@ type binding struct {
 
 // run is the mutable state of one run. It is pooled; a Program itself is never mutated.
 type run struct {
-	p       *Program
-	msg     *Message
-	format  string
-	out     []*fhir.Resource
-	aliases []binding
-	diags   []Diagnostic
-	zone    zone
-	env     exprEnv
-	cur     tree.Node
-	vm      vm.VM
-	bufs    [][]tree.Node
-	depth   int
-	maxRes  int
-	err     error
-	scratch []tree.Node
-	mapRoot tree.Node // the node the innermost map was applied to
-	mapSrc  string    // that map's source type ("CX")
-	params  map[string]string
+	p        *Program
+	msg      *Message
+	format   string
+	out      []*fhir.Resource
+	aliases  []binding
+	diags    []Diagnostic
+	zone     zone
+	env      exprEnv
+	cur      tree.Node
+	vm       vm.VM
+	bufs     [][]tree.Node
+	depth    int
+	maxRes   int
+	err      error
+	scratch  []tree.Node
+	mapRoot  tree.Node // the node the innermost map was applied to
+	mapSrc   string    // that map's source type ("CX")
+	mapDepth int       // maps being applied, nested
+	params   map[string]string
 }
 
 var runPool = sync.Pool{New: func() any {
@@ -77,6 +82,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 	defer func() {
 		r.p, r.msg, r.cur, r.out, r.diags, r.err, r.params = nil, nil, nil, nil, nil, nil, nil
 		r.aliases = r.aliases[:0]
+		r.mapDepth = 0
 		for i := range r.bufs {
 			clear(r.bufs[i])
 			r.bufs[i] = r.bufs[i][:0]
@@ -238,11 +244,17 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 		tgt = &created.Object
 	}
 	if ru.mp != nil {
+		if r.mapDepth >= maxMapDepth {
+			r.err = fmt.Errorf("%s:%d: maps nested more than %d deep at %s (a map that uses itself without descending into the input?)", ru.at.file, ru.at.line, maxMapDepth, x.Location())
+			return
+		}
 		prevRoot, prevSrc := r.mapRoot, r.mapSrc
 		r.mapRoot, r.mapSrc = x, ru.mp.source
+		r.mapDepth++
 		for _, sub := range ru.mp.rules {
 			r.apply(sub, x, tgt)
 		}
+		r.mapDepth--
 		r.mapRoot, r.mapSrc = prevRoot, prevSrc
 	}
 	for _, sub := range ru.rules {
