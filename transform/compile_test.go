@@ -322,3 +322,28 @@ rules:
 		t.Fatalf("got %v, want the depth error", err)
 	}
 }
+
+func TestRequiredReferenceToDroppedResource(t *testing.T) {
+	extra := `
+extend: TEST
+rules:
+  - {from: PID-99, resource: Practitioner, as: nobody, rules: [{to: name.family, value: v}]}
+  - from: PID
+    resource: Condition
+    rules:
+      - {to: code.text, const: x}
+      - {to: subject, ref: patient}
+      - {to: asserter, ref: nobody}
+`
+	// PID-99 is absent: no Practitioner; Condition.asserter is optional and simply absent.
+	got := resourceJSON(run(t, extra, msgA01), "Condition")
+	if strings.Contains(got, "asserter") {
+		t.Errorf("a reference to a resource that was never created: %s", got)
+	}
+	// A Patient emptied of content: Condition.subject (required) must not vanish silently.
+	msg := "MSH|^~\\&|A|B|C|D|20240101120000+0100||ADT^A01|1|P|2.5\rPID|1\r"
+	got = resourceJSON(run(t, extra, msg), "Condition")
+	if !strings.Contains(got, `"subject":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/data-absent-reason"`) {
+		t.Errorf("Condition.subject: %s", got)
+	}
+}

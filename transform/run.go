@@ -123,11 +123,27 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 	}
 	res := &Result{Diagnostics: r.diags}
 	res.Resources = make([]*fhir.Resource, 0, len(r.out))
+	// Resources left empty are dropped; references to them go too, before required elements
+	// are filled, so a required reference to a dropped resource gets a data-absent-reason
+	// rather than vanishing at assembly.
+	var dropped map[*fhir.Resource]bool
 	for _, x := range r.out {
-		if !x.Empty() {
-			r.fillRequired(&x.Object, x, "")
-			res.Resources = append(res.Resources, x)
+		if x.Empty() {
+			if dropped == nil {
+				dropped = map[*fhir.Resource]bool{}
+			}
+			dropped[x] = true
 		}
+	}
+	for _, x := range r.out {
+		if dropped[x] {
+			continue
+		}
+		if dropped != nil {
+			dropRefs(&x.Object, dropped)
+		}
+		r.fillRequired(&x.Object, x, "")
+		res.Resources = append(res.Resources, x)
 	}
 	res.Diagnostics = r.diags
 	return res, nil
@@ -599,5 +615,28 @@ func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource, path string) {
 				r.fillRequired(v.O, res, path+"."+e.Name)
 			}
 		}
+	}
+}
+
+// dropRefs removes from o the references to dropped resources, and the objects (Reference,
+// participant, …) that are left empty by it.
+func dropRefs(o *fhir.Object, dropped map[*fhir.Resource]bool) {
+	for i := range o.Props {
+		p := &o.Props[i]
+		kept := p.Vals[:0]
+		for _, v := range p.Vals {
+			switch {
+			case v.Kind == fhir.RefValue && dropped[v.R]:
+				continue
+			case v.Kind == fhir.ObjectValue && v.O != nil && v.R == nil:
+				dropRefs(v.O, dropped)
+				if v.O.Empty() {
+					continue
+				}
+			}
+			kept = append(kept, v)
+		}
+		clear(p.Vals[len(kept):])
+		p.Vals = kept
 	}
 }
