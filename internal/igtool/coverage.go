@@ -23,6 +23,7 @@ const (
 // ourMap is one `map:` document of our mappings, with the HL7 v2 fields its rules read.
 type ourMap struct {
 	name, target, file string
+	partOf             []string        // IG maps it is declared part of ("part of IG RXO[MedicationRequest]")
 	fields             map[string]bool // "PID-3": read by a from path or a get/has/all call
 	refs               []string        // maps it applies (followed when counting fields)
 }
@@ -31,6 +32,7 @@ var (
 	segMapName = regexp.MustCompile(`^([A-Z][A-Z0-9]{2})\[(.+)\]$`)
 	fieldPath  = regexp.MustCompile(`^([A-Z][A-Z0-9]{2})(?:\[\d+\])?-(\d+)`)
 	exprPath   = regexp.MustCompile(`\b(?:get|has|all)\(\s*'([^']+)'\s*\)`)
+	partOfIG   = regexp.MustCompile(`part of IG ([A-Z][A-Z0-9]{2}\[[^\]]+\])`)
 )
 
 // normField reduces a source path to the field it reads: "/PATIENT/PID[2]-3[1].4.1" → "PID-3".
@@ -88,6 +90,11 @@ func loadOurMaps(dir string) (map[string]*ourMap, error) {
 				}
 				if v := value(top, "value"); v != nil {
 					m.addExpr(v.Value)
+				}
+				if d := value(top, "description"); d != nil {
+					for _, x := range partOfIG.FindAllStringSubmatch(strings.Join(strings.Fields(d.Value), " "), -1) {
+						m.partOf = append(m.partOf, x[1])
+					}
 				}
 				m.addRules(value(top, "rules"))
 				maps[m.name] = m
@@ -227,7 +234,10 @@ func fieldLess(a, b string) bool {
 // CoverageTable compares our segment maps with the IG's and renders a Markdown table: per
 // segment map (ours, named SEG[Target] as the IG names it, and the IG's that we lack), its
 // FHIR target, the IG sheet it is measured against, and how many of the fields that sheet
-// maps our map reads.
+// maps our map reads. A field counts when a from path, or a get/has/all call of a value or
+// when expression, reads it, in the map itself, in the maps it applies, or in a map whose
+// description says it is "part of IG SEG[Target]" (RXO[Medication] holds the Medication part
+// of the IG's RXO[MedicationRequest]); those maps are named in the first column.
 func CoverageTable(igDir, mappingsDir string) (string, error) {
 	ours, err := loadOurMaps(mappingsDir)
 	if err != nil {
@@ -279,8 +289,22 @@ func CoverageTable(igDir, mappingsDir string) (string, error) {
 		} else {
 			target = g.target
 		}
+		if m == nil && g == nil {
+			continue
+		}
 		label := "`" + name + "`"
-		if m == nil {
+		var parts []string
+		for _, pn := range sortedKeys(ours) {
+			for _, po := range ours[pn].partOf {
+				if po == name && pn != name {
+					parts = append(parts, pn)
+				}
+			}
+		}
+		for _, pn := range parts {
+			label += " + `" + pn + "`"
+		}
+		if m == nil && len(parts) == 0 {
 			label += " (not implemented)"
 			igOnly++
 		}
@@ -291,6 +315,9 @@ func CoverageTable(igDir, mappingsDir string) (string, error) {
 		have := map[string]bool{}
 		if m != nil {
 			allFields(ours, name, map[string]bool{}, have)
+		}
+		for _, pn := range parts {
+			allFields(ours, pn, map[string]bool{}, have)
 		}
 		done := 0
 		var missing []string
@@ -349,4 +376,13 @@ func betweenMarkers(doc string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimPrefix(doc[i+len(beginMarker):j], "\n"), true
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
