@@ -2,6 +2,7 @@ package edifact
 
 import (
 	"fmt"
+	"github.com/fhirbridge/fhirbridge/internal/segtree"
 	"strconv"
 	"strings"
 
@@ -267,7 +268,7 @@ func parsePath(s string) (*path, error) {
 	p := &path{src: s}
 	// Relative component paths: ".2", ".*", or written with the composite's name, "C080.2"
 	// (typed: in a map whose source is C080, relative to the node the map was applied to).
-	if name, rest, ok := strings.Cut(s, "."); ok && !strings.ContainsAny(s, "-/[+") && (name == "" || len(name) >= 2 && len(name) <= 4 && validName(name)) {
+	if name, rest, ok := strings.Cut(s, "."); ok && !strings.ContainsAny(s, "-/[+") && (name == "" || len(name) >= 2 && len(name) <= 4 && segtree.ValidName(name)) {
 		first, second, two := strings.Cut(rest, ".")
 		e, err := parseComp(first)
 		if err != nil {
@@ -374,7 +375,7 @@ func parseStep(s string) (pstep, error) {
 	if n, q, ok := strings.Cut(name, "+"); ok {
 		name, st.qual, st.hasQ = n, q, true
 	}
-	if !validName(name) {
+	if !segtree.ValidName(name) {
 		return st, fmt.Errorf("%q is not a segment tag or group name", name)
 	}
 	if st.hasQ && len(name) != 3 {
@@ -430,7 +431,7 @@ func parseElem(s string) (*elemSpec, error) {
 		in := head[j+1 : len(head)-1]
 		if v, err := strconv.Atoi(in); err == nil && v >= 1 {
 			e.rep = v
-		} else if validName(in) || in == "" {
+		} else if segtree.ValidName(in) || in == "" {
 			e.qual = in
 		} else {
 			return nil, fmt.Errorf("[%s] after an element is a repetition number or a qualifier", in)

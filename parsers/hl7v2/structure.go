@@ -2,7 +2,8 @@ package hl7v2
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/fhirbridge/fhirbridge/internal/segtree"
 )
 
 // Structure is an abstract message syntax: the segments of a message type and how they group
@@ -10,20 +11,7 @@ import (
 // ORDER_OBSERVATION and OBSERVATION groups. A Structure is immutable.
 type Structure struct {
 	Name string
-	root *groupDef
-}
-
-type groupDef struct {
-	name  string
-	elems []elemDef
-	first map[string]bool // segment names that can start the group
-}
-
-type elemDef struct {
-	name     string    // segment or group name
-	group    *groupDef // nil for a segment
-	optional bool
-	repeat   bool
+	s    *segtree.Structure
 }
 
 // ParseStructure parses the bracket notation of the HL7 standard's abstract message syntax:
@@ -31,258 +19,36 @@ type elemDef struct {
 //
 //	MSH [{SFT}] EVN PID [PD1] [{NK1}] PV1 [PV2] [{PROCEDURE(PR1 [{ROL}])}]
 func ParseStructure(name, notation string) (*Structure, error) {
-	p := &structParser{src: notation}
-	p.tokens()
-	g, err := p.seq(name, "")
+	s, err := segtree.Parse(name, notation)
 	if err != nil {
-		return nil, fmt.Errorf("hl7v2: structure %s: %w", name, err)
+		return nil, fmt.Errorf("hl7v2: %w", err)
 	}
-	if p.i < len(p.toks) {
-		return nil, fmt.Errorf("hl7v2: structure %s: unexpected %q", name, p.toks[p.i])
-	}
-	if len(g.elems) == 0 {
-		return nil, fmt.Errorf("hl7v2: structure %s is empty", name)
-	}
-	return &Structure{Name: name, root: g}, nil
-}
-
-type structParser struct {
-	src  string
-	toks []string
-	i    int
-}
-
-func (p *structParser) tokens() {
-	s := p.src
-	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',':
-			i++
-		case strings.IndexByte("[]{}()", c) >= 0:
-			p.toks = append(p.toks, s[i:i+1])
-			i++
-		default:
-			j := i
-			for j < len(s) && strings.IndexByte(" \t\n\r,[]{}()", s[j]) < 0 {
-				j++
-			}
-			p.toks = append(p.toks, s[i:j])
-			i = j
-		}
-	}
-}
-
-func (p *structParser) seq(name, closer string) (*groupDef, error) {
-	g := &groupDef{name: name}
-	for p.i < len(p.toks) && p.toks[p.i] != closer {
-		e, err := p.item()
-		if err != nil {
-			return nil, err
-		}
-		g.elems = append(g.elems, e)
-	}
-	if closer != "" {
-		if p.i >= len(p.toks) {
-			return nil, fmt.Errorf("missing %q", closer)
-		}
-		p.i++
-	}
-	g.first = firstSet(g)
-	return g, nil
-}
-
-func (p *structParser) item() (elemDef, error) {
-	t := p.toks[p.i]
-	switch t {
-	case "[", "{":
-		closer := "]"
-		if t == "{" {
-			closer = "}"
-		}
-		p.i++
-		if p.i >= len(p.toks) {
-			return elemDef{}, fmt.Errorf("missing %q", closer)
-		}
-		e, err := p.item()
-		if err != nil {
-			return elemDef{}, err
-		}
-		if p.i >= len(p.toks) || p.toks[p.i] != closer {
-			return elemDef{}, fmt.Errorf("expected %q after %s (name a group with NAME( … ) to bracket several items)", closer, e.name)
-		}
-		p.i++
-		if t == "[" {
-			e.optional = true
-		} else {
-			e.repeat = true
-		}
-		return e, nil
-	case "]", "}", "(", ")":
-		return elemDef{}, fmt.Errorf("unexpected %q", t)
-	}
-	p.i++
-	if !validName(t) {
-		return elemDef{}, fmt.Errorf("bad segment or group name %q", t)
-	}
-	if p.i < len(p.toks) && p.toks[p.i] == "(" {
-		p.i++
-		g, err := p.seq(t, ")")
-		if err != nil {
-			return elemDef{}, err
-		}
-		return elemDef{name: t, group: g}, nil
-	}
-	if len(t) != 3 {
-		return elemDef{}, fmt.Errorf("segment name %q must have 3 characters (a group needs ( … ))", t)
-	}
-	return elemDef{name: t}, nil
-}
-
-func validName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-// declares reports whether the group lists the segment itself (not in a nested group).
-func (g *groupDef) declares(name string) bool {
-	for _, e := range g.elems {
-		if e.group == nil && e.name == name {
-			return true
-		}
-	}
-	return false
-}
-
-// firstSet is the set of segment names that can start g: its first element's, and the next
-// one's while the elements before are optional.
-func firstSet(g *groupDef) map[string]bool {
-	out := map[string]bool{}
-	for _, e := range g.elems {
-		if e.group != nil {
-			for k := range e.group.first {
-				out[k] = true
-			}
-		} else {
-			out[e.name] = true
-		}
-		if !e.optional {
-			break
-		}
-	}
-	return out
+	return &Structure{Name: name, s: s}, nil
 }
 
 // Group is one instance of a group of a message structure, or the message itself (the root).
-type Group struct {
-	Name     string
-	Parent   *Group
-	Children []Child // in message order
-	def      *groupDef
-	pos      int // index in def.elems of the last element matched
-}
+type Group = segtree.Group
 
 // Child is a segment (Group == nil) or a nested group of a [Group].
-type Child struct {
-	Segment int    // segment index in the message, when Group is nil
-	Group   *Group // a nested group
-	// Unexpected is true for a segment that the structure does not allow where it stands. It
-	// is kept in the group where it was found, so nothing is lost, and reported by Tree.
-	Unexpected bool
+type Child = segtree.Child
+
+// Group arranges the segments of m into the groups of s. It is tolerant, as real messages
+// need: a segment the structure does not expect where it stands is kept in the nearest
+// enclosing group that lists it (else the innermost open group) and marked Unexpected; a
+// required segment that is missing is simply absent. With a nil Structure every segment is a
+// child of the root.
+func (s *Structure) Group(m *Message) *Group {
+	var st *segtree.Structure
+	if s != nil {
+		st = s.s
+	}
+	return st.Group(m.NumSegments(), func(i int) string { return m.Segment(i).Name() })
 }
 
-// Name returns the child's segment or group name.
-func (c Child) name(m *Message) string {
+// childName returns a child's segment or group name.
+func childName(m *Message, c Child) string {
 	if c.Group != nil {
 		return c.Group.Name
 	}
 	return m.Segment(c.Segment).Name()
-}
-
-// Group arranges the segments of m into the groups of s. It is tolerant, as real messages
-// need: a segment the structure does not expect where it stands is kept in the innermost open
-// group and marked Unexpected; a required segment that is missing is simply absent. With a nil
-// Structure every segment is a child of the root.
-func (s *Structure) Group(m *Message) *Group {
-	root := &Group{Name: "", pos: -1}
-	if s == nil {
-		root.def = &groupDef{}
-		for i := 0; i < m.NumSegments(); i++ {
-			root.Children = append(root.Children, Child{Segment: i})
-		}
-		return root
-	}
-	root.Name, root.def = s.Name, s.root
-	cur := root
-	for i := 0; i < m.NumSegments(); i++ {
-		name := m.Segment(i).Name()
-		g := place(cur, name)
-		if g == nil {
-			// Out of order (a real-world habit): keep it in the nearest enclosing group that
-			// declares the segment at all, so a mapping that looks for it there finds it.
-			home := cur
-			for at := cur; at != nil; at = at.Parent {
-				if at.def.declares(name) {
-					home = at
-					break
-				}
-			}
-			home.Children = append(home.Children, Child{Segment: i, Unexpected: true})
-			continue
-		}
-		g.Children = append(g.Children, Child{Segment: i})
-		cur = g
-	}
-	return root
-}
-
-// place finds where segment name goes, starting in group g at its current position, opening
-// new group instances and closing finished ones. It returns the group the segment belongs to,
-// with its position advanced, or nil when no place fits.
-func place(g *Group, name string) *Group {
-	for at := g; at != nil; at = at.Parent {
-		if found := placeIn(at, name); found != nil {
-			return found
-		}
-	}
-	return nil
-}
-
-// placeIn looks for name in g from g.pos on: the current element again if it repeats, then
-// the later ones.
-func placeIn(g *Group, name string) *Group {
-	start := g.pos
-	if start < 0 {
-		start = 0
-	}
-	for i := start; i < len(g.def.elems); i++ {
-		e := g.def.elems[i]
-		if i == g.pos && !e.repeat {
-			continue
-		}
-		if e.group == nil {
-			if e.name == name {
-				g.pos = i
-				return g
-			}
-			continue
-		}
-		if e.group.first[name] {
-			g.pos = i
-			child := &Group{Name: e.name, Parent: g, def: e.group, pos: -1}
-			g.Children = append(g.Children, Child{Group: child})
-			if inner := placeIn(child, name); inner != nil {
-				return inner
-			}
-		}
-	}
-	return nil
 }

@@ -2,6 +2,7 @@ package hl7v2
 
 import (
 	"fmt"
+	"github.com/fhirbridge/fhirbridge/internal/segtree"
 	"strconv"
 	"strings"
 
@@ -232,7 +233,7 @@ func compileNodePath(src string) (*nodePath, error) {
 	// Relative component paths: ".1", ".4.2", "CX.1", "HD.2".
 	if s[0] == '.' || (len(s) >= 3 && strings.IndexByte(s, '-') < 0 && strings.IndexByte(s, '/') < 0 && strings.IndexByte(s, '.') > 0) {
 		name, rest, _ := strings.Cut(s, ".")
-		if name != "" && (len(name) < 2 || len(name) > 3 || !validName(name)) {
+		if name != "" && (len(name) < 2 || len(name) > 3 || !segtree.ValidName(name)) {
 			return nil, bad("a component path is .N or TYPE.N (e.g. CX.1); use SEG-N for a field")
 		}
 		nums := strings.Split(rest, ".")
@@ -274,7 +275,7 @@ func compileNodePath(src string) (*nodePath, error) {
 			}
 			st.name, st.idx = name[:j], v
 		}
-		if !validName(st.name) {
+		if !segtree.ValidName(st.name) {
 			if strings.Contains(st.name, ".") {
 				return nil, bad("use SEG-N for a field (PID-3, not PID.3)")
 			}
@@ -374,7 +375,7 @@ func (p *nodePath) selectSteps(t *Tree, g *Group, i int, dst []tree.Node) []tree
 	last := i == len(p.steps)-1
 	k := 0
 	for _, c := range g.Children {
-		if c.name(t.msg) != st.name {
+		if childName(t.msg, c) != st.name {
 			continue
 		}
 		k++
