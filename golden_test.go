@@ -313,3 +313,12 @@ func TestReadErrorEndsTheStream(t *testing.T) {
 		_ = err
 	}
 }
+
+// TestGoldenEvents pins the output for our own small messages of the event types that the
+// shared corpus lacks (ADT A17–A54 families, ACK, ORU_R30, OUL_R21, RAS, RGV, MDM T01/T02).
+func TestGoldenEvents(t *testing.T) {
+	b, f := goldenDir(t, "testdata/hl7v2/events", "hl7v2/events")
+	if f != 0 || b < 18 {
+		t.Errorf("events: %d bundles, %d failures; want 18 bundles and no failure", b, f)
+	}
+}
