@@ -268,33 +268,47 @@ func (c *Converter) ConvertMessage(ctx context.Context, data []byte) (*Result, e
 func (c *Converter) convertHL7v2(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
 	rd := hl7v2.NewReader(r)
 	rd.MaxMessageSize = c.opts.MaxMessageSize
+	stream(ctx, rd.Read, func(err error) (*Error, bool) {
+		var pe *hl7v2.ParseError
+		if !errors.As(err, &pe) {
+			return nil, false
+		}
+		return &Error{Index: pe.Message, Format: FormatHL7v2, Err: err}, true
+	}, func(msg *hl7v2.Message) (*Result, error) { return c.convertV2Message(ctx, msg) }, yield)
+}
+
+// stream drives one format's reader: it yields one Result or *Error per message (document,
+// interchange message) and goes on after a message's error. unitErr turns a reader error into
+// the message's *Error (nil: the reader itself failed, which ends the stream after yielding
+// it; more == false: the input cannot go on after this one). A reader repeats a terminal error
+// on every later call; it is reported once.
+func stream[T any](ctx context.Context, read func() (T, error), unitErr func(error) (e *Error, more bool), convert func(T) (*Result, error), yield func(*Result, error) bool) {
 	var lastErr error
-	for i := 0; ; i++ {
+	for {
 		if err := ctx.Err(); err != nil {
 			yield(nil, err)
 			return
 		}
-		msg, err := rd.Read()
+		unit, err := read()
 		if err == io.EOF {
 			return
 		}
-		if err != nil && err == lastErr {
-			return // a terminal error, which the reader repeats on every call: already reported
-		}
-		lastErr = err
 		if err != nil {
-			var pe *hl7v2.ParseError
-			if !errors.As(err, &pe) {
-				yield(nil, err) // the reader itself failed
+			if err == lastErr {
 				return
 			}
-			if !yield(nil, &Error{Index: pe.Message, Format: FormatHL7v2, Err: err}) {
+			lastErr = err
+			e, more := unitErr(err)
+			if e == nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(nil, e) || !more {
 				return
 			}
 			continue
 		}
-		res, err := c.convertV2Message(ctx, msg)
-		if !yield(res, err) {
+		if !yield(convert(unit)) {
 			return
 		}
 	}

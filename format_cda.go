@@ -27,35 +27,13 @@ func (c *Converter) convertCDA(ctx context.Context, r io.Reader, yield func(*Res
 	}
 	rd := cda.NewReader(r)
 	rd.MaxDocumentSize = c.opts.MaxMessageSize
-	var lastErr error
-	for {
-		if err := ctx.Err(); err != nil {
-			yield(nil, err)
-			return
+	stream(ctx, rd.Read, func(err error) (*Error, bool) {
+		var pe *cda.ParseError
+		if !errors.As(err, &pe) {
+			return nil, false
 		}
-		doc, err := rd.Read()
-		if err == io.EOF {
-			return
-		}
-		if err != nil && err == lastErr {
-			return // a terminal error, which the reader repeats on every call: already reported
-		}
-		lastErr = err
-		if err != nil {
-			var pe *cda.ParseError
-			if !errors.As(err, &pe) {
-				yield(nil, err) // the reader itself failed
-				return
-			}
-			if !yield(nil, &Error{Index: pe.Document, Format: FormatCDA, Err: err}) {
-				return
-			}
-			continue
-		}
-		if !yield(c.convertCDADocument(ctx, doc)) {
-			return
-		}
-	}
+		return &Error{Index: pe.Document, Format: FormatCDA, Err: err}, true
+	}, func(doc *cda.Document) (*Result, error) { return c.convertCDADocument(ctx, doc) }, yield)
 }
 
 // cdaKeys are the match keys of a document, most specific first: its templateId roots

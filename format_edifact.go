@@ -37,42 +37,18 @@ func (c *Converter) initEDIFACT() error {
 // convertEDIFACT converts the messages of the EDIFACT interchanges of r: one Result (or
 // *Error) per UNH … UNT message.
 func (c *Converter) convertEDIFACT(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
-	structs := c.edifactStructs
 	rd := edifact.NewReader(r)
 	rd.MaxMessageSize = c.opts.MaxMessageSize
-	var lastErr error
-	for {
-		if err := ctx.Err(); err != nil {
-			yield(nil, err)
-			return
+	stream(ctx, rd.Read, func(err error) (*Error, bool) {
+		var pe *edifact.ParseError
+		if !errors.As(err, &pe) {
+			return nil, false
 		}
-		msg, err := rd.Read()
-		if err == io.EOF {
-			return
-		}
-		if err != nil && err == lastErr {
-			return // a terminal error, which the reader repeats on every call: already reported
-		}
-		lastErr = err
-		if err != nil {
-			var pe *edifact.ParseError
-			if !errors.As(err, &pe) {
-				yield(nil, err)
-				return
-			}
-			if !yield(nil, &Error{Index: max(pe.Message-1, 0), Format: FormatEDIFACT, Err: err}) {
-				return
-			}
-			if errors.Is(err, edifact.ErrUNA) {
-				return // the stream cannot go on
-			}
-			continue
-		}
-		res, err := c.convertEDIFACTMessage(ctx, msg, structs)
-		if !yield(res, err) {
-			return
-		}
-	}
+		// After a bad service string advice (UNA) nothing of the interchange can be read.
+		return &Error{Index: max(pe.Message-1, 0), Format: FormatEDIFACT, Err: err}, !errors.Is(err, edifact.ErrUNA)
+	}, func(msg *edifact.Message) (*Result, error) {
+		return c.convertEDIFACTMessage(ctx, msg, c.edifactStructs)
+	}, yield)
 }
 
 // EDIFACTKeys returns the keys a message mapping's match list is compared with, from the
