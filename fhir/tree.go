@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"fmt"
+	"github.com/fhirbridge/fhirbridge/internal/suggest"
 	"strconv"
 	"strings"
 	"sync"
@@ -285,7 +286,7 @@ func compilePath(src string) (*path, error) {
 					for _, e := range cur.Elements {
 						names = append(names, e.Name)
 					}
-					return nil, bad("%s has no element %q%s", cur.Name, part, nearest(part, names))
+					return nil, bad("%s has no element %q%s", cur.Name, part, suggest.Hint(part, names))
 				}
 				if cur != nil && cur.Kind == KindResource {
 					cur = nil // Resource-typed (contained, entry.resource): any type
@@ -370,40 +371,6 @@ func elementNames() (known, choice map[string]bool) {
 		}
 	})
 	return allNames, choiceBases
-}
-
-// nearest suggests the closest name, if one is close.
-func nearest(name string, names []string) string {
-	best, bestD := "", 3
-	for _, n := range names {
-		if d := editDistance(strings.ToLower(name), strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Select implements tree.Path.

@@ -9,6 +9,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/fhirbridge/fhirbridge/fhir"
+	"github.com/fhirbridge/fhirbridge/internal/suggest"
 	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
 
@@ -451,7 +452,7 @@ func (c *compiler) useAlias(sc *scope, free map[string]pos, p pos, name, key str
 		}
 	}
 	sort.Strings(known)
-	c.errorf(p, KindReference, "%s: no resource named %q is in scope here%s", key, name, suggest(name, known))
+	c.errorf(p, KindReference, "%s: no resource named %q is in scope here%s", key, name, suggest.Hint(name, known))
 	return nil, -1
 }
 
@@ -484,7 +485,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 	if rs.resource != "" {
 		t := c.lookupType(rs.resource)
 		if t == nil || t.Kind != fhir.KindResource {
-			c.errorf(kp("resource"), KindTarget, "unknown FHIR resource type %q%s", rs.resource, suggest(rs.resource, resourceNames()))
+			c.errorf(kp("resource"), KindTarget, "unknown FHIR resource type %q%s", rs.resource, suggest.Hint(rs.resource, resourceNames()))
 			return nil
 		}
 		r.resource = t
@@ -548,7 +549,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 	if rs.codes != "" {
 		cm, ok := c.p.codes[rs.codes]
 		if !ok {
-			c.errorf(kp("codes"), KindReference, "unknown code map %q%s", rs.codes, suggest(rs.codes, keys(c.p.codes)))
+			c.errorf(kp("codes"), KindReference, "unknown code map %q%s", rs.codes, suggest.Hint(rs.codes, keys(c.p.codes)))
 		}
 		r.codes = cm
 	}
@@ -603,7 +604,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 	if rs.mapName != "" {
 		md, ok := c.p.maps[rs.mapName]
 		if !ok {
-			c.errorf(kp("map"), KindReference, "unknown map %q%s", rs.mapName, suggest(rs.mapName, keys(c.p.maps)))
+			c.errorf(kp("map"), KindReference, "unknown map %q%s", rs.mapName, suggest.Hint(rs.mapName, keys(c.p.maps)))
 			return nil
 		}
 		if md.target != nil && md.target.Kind == fhir.KindPrimitive {
@@ -728,7 +729,7 @@ func compileTarget(t *fhir.Type, p string) ([]step, error) {
 			for _, el := range cur.Elements {
 				names = append(names, el.Name)
 			}
-			return nil, fmt.Errorf("%s has no element %q%s", cur.Name, name, suggest(name, names))
+			return nil, fmt.Errorf("%s has no element %q%s", cur.Name, name, suggest.Hint(name, names))
 		}
 		if mode != stepAuto && !e.List() {
 			return nil, fmt.Errorf("%s.%s holds one value; [+] and [=] apply to lists", cur.Name, name)

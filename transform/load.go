@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fhirbridge/fhirbridge/internal/suggest"
 )
 
 // File is one mapping file: its name (for diagnostics and for layering) and its YAML bytes.
@@ -165,7 +167,7 @@ func fields(file string, n *yaml.Node, what string, allowed ...string) (map[stri
 			}
 		}
 		if !ok {
-			diags = append(diags, at(file, k).diag(KindSchema, "unknown key %q in %s%s", k.Value, what, suggest(k.Value, allowed)))
+			diags = append(diags, at(file, k).diag(KindSchema, "unknown key %q in %s%s", k.Value, what, suggest.Hint(k.Value, allowed)))
 			continue
 		}
 		if _, dup := m[k.Value]; dup {
@@ -230,7 +232,7 @@ func parseDocument(file string, n *yaml.Node) (*document, []Diagnostic) {
 	case "structures":
 		return parseStructures(file, n)
 	}
-	return nil, []Diagnostic{at(file, n.Content[0]).diag(KindSchema, "a mapping document starts with one of the keys message, map, codes, extend or structures, not %q%s", kind, suggest(kind, docKinds))}
+	return nil, []Diagnostic{at(file, n.Content[0]).diag(KindSchema, "a mapping document starts with one of the keys message, map, codes, extend or structures, not %q%s", kind, suggest.Hint(kind, docKinds))}
 }
 
 func parseMessage(file string, n *yaml.Node) (*document, []Diagnostic) {
@@ -375,40 +377,6 @@ func scalarPos(file string, n *yaml.Node) pos {
 		p.col = 0 // unknown indentation; the line is still right
 	}
 	return p
-}
-
-// suggest returns ` (did you mean "x"?)` for the closest allowed name, or "".
-func suggest(got string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := editDistance(strings.ToLower(got), strings.ToLower(a)); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // parseStructures reads format data that the engine passes through to a format: the message

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"github.com/fhirbridge/fhirbridge/internal/suggest"
 	"io"
 	"log/slog"
 	"os"
@@ -87,7 +88,7 @@ func applyConfig(fl *flag.FlagSet, section string) error {
 			key, val := v.Content[j], v.Content[j+1]
 			f := fl.Lookup(key.Value)
 			if f == nil || key.Value == "config" {
-				return fmt.Errorf("%s:%d:%d: unknown setting %q for %s%s", name, key.Line, key.Column, key.Value, section, suggest(fl, key.Value))
+				return fmt.Errorf("%s:%d:%d: unknown setting %q for %s%s", name, key.Line, key.Column, key.Value, section, suggestFlag(fl, key.Value))
 			}
 			if set[key.Value] {
 				continue
@@ -116,38 +117,11 @@ func applyConfig(fl *flag.FlagSet, section string) error {
 
 func knownSection(s string) bool { return s == "batch" || s == "serve" }
 
-// suggest returns ` (did you mean "x"?)` for the flag nearest to name, or "".
-func suggest(fl *flag.FlagSet, name string) string {
-	best, bestD := "", 3
-	fl.VisitAll(func(f *flag.Flag) {
-		if d := editDistance(name, f.Name); d < bestD {
-			best, bestD = f.Name, d
-		}
-	})
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+// suggestFlag returns ` (did you mean "x"?)` for the flag nearest to name, or "".
+func suggestFlag(fl *flag.FlagSet, name string) string {
+	var names []string
+	fl.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+	return suggest.Hint(name, names)
 }
 
 // logFlags are the logging flags of the long-running commands.
