@@ -71,32 +71,40 @@ func (c *Converter) convertCDADocument(ctx context.Context, doc *cda.Document) (
 	if m == nil {
 		return fail(fmt.Errorf("%w %s (ClinicalDocument/templateId, code)", ErrUnsupported, typ))
 	}
-	out, err := c.prog.Run(ctx, m, doc.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone})
+	out, err := c.prog.Run(ctx, m, doc.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone, Params: c.opts.Params})
 	if err != nil {
 		return fail(err)
 	}
+	b, err := c.assembleCDA(m, doc, out.Resources, "")
+	if err != nil {
+		return fail(err)
+	}
+	return &Result{Index: doc.Index(), Format: FormatCDA, MessageType: typ, ControlID: doc.ID(), Mapping: m.Name, Bundle: b, Warnings: out.Diagnostics}, nil
+}
+
+// assembleCDA assembles the resources converted from doc. Document and message Bundles take
+// their timestamp from ClinicalDocument/effectiveTime (completed to seconds when it stops at the
+// day or minute: a Bundle timestamp is an instant) and their identifier from messageID, else
+// ClinicalDocument/id.
+func (c *Converter) assembleCDA(m *transform.Message, doc *cda.Document, resources []*fhir.Resource, messageID string) (*fhir.Bundle, error) {
 	bt := c.bundleType(m)
 	ao := fhir.AssembleOptions{Type: bt, FullURLBase: c.opts.FullURLBase}
 	if bt == fhir.Document || bt == fhir.Message {
 		ts, ok := transform.Instant(doc.EffectiveTime(), c.opts.TimeZone)
 		if !ok {
-			// A document's effectiveTime may stop at the day or minute; a Bundle timestamp is
-			// an instant, so the missing digits are zeros.
 			ts, ok = transform.Instant(padTimestamp(doc.EffectiveTime()), c.opts.TimeZone)
 		}
 		if !ok {
-			return fail(fmt.Errorf("fhirbridge: ClinicalDocument/effectiveTime is not a timestamp; a document Bundle needs one"))
+			return nil, fmt.Errorf("fhirbridge: ClinicalDocument/effectiveTime is not a timestamp; a %s Bundle needs one", bt)
 		}
 		ao.Timestamp = ts
-		if bt == fhir.Document {
-			ao.Identifier = documentIdentifier(doc.ID())
+		id := messageID
+		if bt == fhir.Document || id == "" {
+			id = doc.ID()
 		}
+		ao.Identifier = documentIdentifier(id)
 	}
-	b, err := fhir.Assemble(out.Resources, ao)
-	if err != nil {
-		return fail(err)
-	}
-	return &Result{Index: doc.Index(), Format: FormatCDA, MessageType: typ, ControlID: doc.ID(), Mapping: m.Name, Bundle: b, Warnings: out.Diagnostics}, nil
+	return fhir.Assemble(resources, ao)
 }
 
 // padTimestamp completes a CDA TS (YYYYMMDD[HH[MM[SS]]][±ZZZZ]) to seconds precision.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/fhirbridge/fhirbridge/fhir"
 	"github.com/fhirbridge/fhirbridge/parsers/cda"
 	"github.com/fhirbridge/fhirbridge/transform"
 )
@@ -140,35 +139,24 @@ func (c *Converter) convertNHSDocument(ctx context.Context, doc *cda.Document, e
 	if m == nil {
 		return fail(fmt.Errorf("%w %s (npfitlc:messageType, ClinicalDocument/code)", ErrUnsupported, typ))
 	}
-	params := env.Params()
+	params := env.Params() // the envelope's facts, over the caller's own parameters
+	for k, v := range c.opts.Params {
+		if _, ok := params[k]; !ok {
+			params[k] = v
+		}
+	}
 	out, err := c.prog.Run(ctx, m, doc.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone, Params: params})
 	if err != nil {
 		return fail(err)
 	}
-	bt := c.bundleType(m)
-	ao := fhir.AssembleOptions{Type: bt, FullURLBase: c.opts.FullURLBase}
-	if bt == fhir.Document || bt == fhir.Message {
-		ts, ok := transform.Instant(doc.EffectiveTime(), c.opts.TimeZone)
-		if !ok {
-			ts, ok = transform.Instant(padTimestamp(doc.EffectiveTime()), c.opts.TimeZone)
-		}
-		if !ok {
-			return fail(fmt.Errorf("fhirbridge: ClinicalDocument/effectiveTime is not a timestamp; a message Bundle needs one"))
-		}
-		ao.Timestamp = ts
-		switch {
-		case bt == fhir.Document:
-			ao.Identifier = documentIdentifier(doc.ID())
-		case env != nil && len(env.PayloadIDs) <= 1:
-			// Bundle.identifier of a message: the SOAP MessageID, else the ITK tracking id (one
-			// document per envelope); each document of a multi-payload set is its own message,
-			// identified by its ClinicalDocument/id.
-			ao.Identifier = documentIdentifier(control)
-		default:
-			ao.Identifier = documentIdentifier(doc.ID())
-		}
+	// Bundle.identifier of a message: the SOAP MessageID, else the ITK tracking id (one document
+	// per envelope); each document of a multi-payload set is its own message, identified by its
+	// ClinicalDocument/id.
+	messageID := ""
+	if env != nil && len(env.PayloadIDs) <= 1 {
+		messageID = control
 	}
-	b, err := fhir.Assemble(out.Resources, ao)
+	b, err := c.assembleCDA(m, doc, out.Resources, messageID)
 	if err != nil {
 		return fail(err)
 	}
