@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,20 +30,8 @@ func goldenCDA(t *testing.T, dir, name string) (bundles, failures int) {
 			continue // section and entry snippets: see TestCDASnippets
 		}
 		base := strings.TrimSuffix(filepath.Base(f), ".xml")
-		outs := convertFile(t, testConverter, f)
-		for i, o := range outs {
-			key := base
-			if len(outs) > 1 {
-				key = fmt.Sprintf("%s.%d", base, i+1)
-			}
-			if o.json != nil {
-				bundles++
-				g.Assert(t, key+".json", o.json)
-			} else {
-				failures++
-				g.Assert(t, key+".error.txt", []byte(o.err+"\n"))
-			}
-		}
+		b, fl := assertOutcomes(t, g, base, convertFile(t, testConverter, f))
+		bundles, failures = bundles+b, failures+fl
 	}
 	return bundles, failures
 }

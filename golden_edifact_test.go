@@ -35,20 +35,8 @@ func goldenEDIFACT(t *testing.T, dir, name string) (bundles, failures int) {
 		sub := filepath.Dir(rel)
 		g := goldie.New(t, goldie.WithFixtureDir(filepath.Join("testdata", "golden", "edifact", name, sub)), goldie.WithNameSuffix(""))
 		base := strings.TrimSuffix(filepath.Base(f), ".edifact")
-		outs := convertFile(t, testConverter, f)
-		for i, o := range outs {
-			key := base
-			if len(outs) > 1 {
-				key = fmt.Sprintf("%s.%d", base, i+1)
-			}
-			if o.json != nil {
-				bundles++
-				g.Assert(t, key+".json", o.json)
-			} else {
-				failures++
-				g.Assert(t, key+".error.txt", []byte(o.err+"\n"))
-			}
-		}
+		b, fl := assertOutcomes(t, g, base, convertFile(t, testConverter, f))
+		bundles, failures = bundles+b, failures+fl
 	}
 	return bundles, failures
 }

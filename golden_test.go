@@ -81,19 +81,28 @@ func goldenDir(t *testing.T, dir, name string) (bundles, failures int) {
 	g := goldie.New(t, goldie.WithFixtureDir(filepath.Join("testdata", "golden", name)), goldie.WithNameSuffix(""))
 	for _, f := range files {
 		base := strings.TrimSuffix(filepath.Base(f), ".hl7")
-		outs := convertFile(t, testConverter, f)
-		for i, o := range outs {
-			key := base
-			if len(outs) > 1 {
-				key = fmt.Sprintf("%s.%d", base, i+1)
-			}
-			if o.json != nil {
-				bundles++
-				g.Assert(t, key+".json", o.json)
-			} else {
-				failures++
-				g.Assert(t, key+".error.txt", []byte(o.err+"\n"))
-			}
+		b, fl := assertOutcomes(t, g, base, convertFile(t, testConverter, f))
+		bundles, failures = bundles+b, failures+fl
+	}
+	return bundles, failures
+}
+
+// assertOutcomes compares each outcome of one input file with its golden file: <base>.json
+// for a single message's Bundle, <base>.<n>.json for the n-th of several, .error.txt for a
+// message that failed. It returns the numbers of Bundles and failures.
+func assertOutcomes(t *testing.T, g *goldie.Goldie, base string, outs []outcome) (bundles, failures int) {
+	t.Helper()
+	for i, o := range outs {
+		key := base
+		if len(outs) > 1 {
+			key = fmt.Sprintf("%s.%d", base, i+1)
+		}
+		if o.json != nil {
+			bundles++
+			g.Assert(t, key+".json", o.json)
+		} else {
+			failures++
+			g.Assert(t, key+".error.txt", []byte(o.err+"\n"))
 		}
 	}
 	return bundles, failures
