@@ -25,6 +25,7 @@ type Program struct {
 	paths    map[string]map[string]tree.Path
 	docs     []*document
 	structs  map[string]map[string]string
+	byKey    map[string]*Message // format + "\x00" + match key → the first message mapping
 }
 
 // Message is one compiled message mapping: the entry point for inputs whose type it matches.
@@ -165,6 +166,7 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 			aliases: map[string]int{},
 			paths:   map[string]map[string]tree.Path{},
 			structs: map[string]map[string]string{},
+			byKey:   map[string]*Message{},
 		},
 		funcs: cfg.funcs,
 		types: cfg.types,
@@ -320,6 +322,11 @@ func (c *compiler) compileAll() {
 		sc := &scope{names: map[string]*fhir.Type{}}
 		m.rules = c.rules(schema, d.rules, nil, sc, nil)
 		c.p.messages = append(c.p.messages, m)
+		for _, k := range m.Match {
+			if _, taken := c.p.byKey[m.Format+"\x00"+k]; !taken {
+				c.p.byKey[m.Format+"\x00"+k] = m
+			}
+		}
 	}
 	// Maps that no message uses are still checked, so a mistake in an unused map is found at
 	// load time too: against the schema of their format key, or, without one, against each
@@ -781,20 +788,15 @@ func (p *Program) CodeMap(name string) *CodeMap { return p.codes[name] }
 
 // Find returns the message mapping of format that matches the first of keys that any mapping
 // matches (callers pass keys from the most to the least specific, e.g. "ADT^A04", "ADT_A01").
+// Among mappings that match the same key, the first defined wins. It is a map lookup per key:
+// the index is built when the mappings compile.
 func (p *Program) Find(format string, keys ...string) *Message {
 	for _, k := range keys {
 		if k == "" {
 			continue
 		}
-		for _, m := range p.messages {
-			if m.Format != format {
-				continue
-			}
-			for _, mk := range m.Match {
-				if mk == k {
-					return m
-				}
-			}
+		if m := p.byKey[format+"\x00"+k]; m != nil {
+			return m
 		}
 	}
 	return nil
