@@ -118,7 +118,7 @@ func Compile(overlays ...fs.FS) (*transform.Program, error) {
 		return nil, err
 	}
 	opts := []transform.Option{transform.WithTargetTypes(reverseTargetTypes)}
-	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema(), fhirSchema()} {
+	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema(), fhirSchema(), jsonSchema()} {
 		if s != nil {
 			opts = append(opts, transform.WithSchema(s))
 		}

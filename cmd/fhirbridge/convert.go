@@ -51,8 +51,12 @@ Flags:
 	case "", "fhir":
 	case "hl7v2":
 		opts.Target = fhirbridge.FormatHL7v2
+	case "edifact":
+		opts.Target = fhirbridge.FormatEDIFACT
+	case "cda", "ccda":
+		opts.Target = fhirbridge.FormatCDA
 	default:
-		return fmt.Errorf("--to %s: the reverse direction writes hl7v2", *to)
+		return fmt.Errorf("--to %s: the reverse direction writes hl7v2, ccda or edifact", *to)
 	}
 	for _, kv := range params {
 		k, v, ok := strings.Cut(kv, "=")

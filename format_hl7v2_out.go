@@ -1,11 +1,8 @@
 package fhirbridge
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,20 +10,16 @@ import (
 	"github.com/fhirbridge/fhirbridge/fhir"
 	"github.com/fhirbridge/fhirbridge/parsers/hl7v2"
 	"github.com/fhirbridge/fhirbridge/transform"
-	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
 
-// The reverse direction, FHIR R4 → HL7 v2 (docs/reverse.md). FHIR input is read with
-// fhir.ParseResource and exposed to the mappings through fhir.Tree (format "fhir"). The
-// mappings in mappings/fhir-to-hl7v2 build HL7 v2 segments as if they were resources: each
-// segment is a synthetic type (fhir.NewType) whose elements are its fields "1".."N", every
-// field a list (its repetitions) of the type "v2.field", whose elements are the components
-// "1".."N", each a FHIR string. A component value holding U+001F is written with the
-// subcomponent separator there. The segments a run creates, in creation order, are the
-// message.
+// Writing HL7 v2 (the reverse direction, docs/reverse.md). The mappings in
+// mappings/fhir-to-hl7v2 build HL7 v2 segments as if they were resources: each segment is a
+// synthetic type (fhir.NewType) whose elements are its fields "1".."N", every field a list
+// (its repetitions) of the type "v2.field", whose elements are the components "1".."N", each
+// a FHIR string. A component value holding U+001F is written with the subcomponent separator
+// there. The segments a run creates, in creation order, are the message.
 
-// fhirSchema is the FHIR path language for the mapping engine (see fhir/tree.go).
-func fhirSchema() tree.Schema { return fhir.Schema{} }
+var hl7v2Reverse = &reverseFormat{types: v2TargetTypes, keys: v2ContentKeys, write: writeV2}
 
 // subcomponentMark in a component value stands for the subcomponent separator (&).
 const subcomponentMark = '\x1f'
@@ -86,10 +79,10 @@ func newSegmentType(name string, n int) *fhir.Type {
 	return fhir.NewType(name, fhir.KindResource, elems)
 }
 
-// reverseTargetTypes describes HL7 v2 segments, and their field type "v2.field", as target
+// v2TargetTypes describes HL7 v2 segments, and their field type "v2.field", as target
 // types for the reverse direction: `resource: PID` starts a segment, `to: "5.1"` fills PID-5.1.
 // Z-segments (ZXX) have 99 fields.
-func reverseTargetTypes(name string) *fhir.Type {
+func v2TargetTypes(name string) *fhir.Type {
 	v2TypesOnce.Do(initV2Types)
 	if name == "v2.field" {
 		return v2Field
@@ -114,67 +107,14 @@ func isUpperAlnum(c byte) bool { return c >= 'A' && c <= 'Z' || c >= '0' && c <=
 
 // isSegmentType reports whether t is one of the synthetic segment types.
 func isSegmentType(t *fhir.Type) bool {
-	return t != nil && t.Kind == fhir.KindResource && reverseTargetTypes(t.Name) == t
+	return t != nil && t.Kind == fhir.KindResource && v2TargetTypes(t.Name) == t
 }
 
-// convertFHIR converts FHIR input — one resource (usually a Bundle), or NDJSON with one per
-// line — to the target format of the options.
-func (c *Converter) convertFHIR(ctx context.Context, r io.Reader, yield func(*Result, error) bool) {
-	limit := c.opts.MaxMessageSize
-	if limit <= 0 {
-		limit = 64 << 20
-	}
-	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-	if err != nil {
-		yield(nil, err)
-		return
-	}
-	if len(data) > limit {
-		yield(nil, &Error{Format: FormatFHIR, Err: fmt.Errorf("fhirbridge: FHIR input larger than %d bytes", limit)})
-		return
-	}
-	for i, doc := range splitNDJSON(data) {
-		if err := ctx.Err(); err != nil {
-			yield(nil, err)
-			return
-		}
-		if !yield(c.convertFHIRResource(ctx, i, doc)) {
-			return
-		}
-	}
-}
-
-// splitNDJSON returns the resources of data: its lines when every non-blank line is a whole
-// JSON object (NDJSON), else data itself.
-func splitNDJSON(data []byte) [][]byte {
-	lines := bytes.Split(data, []byte("\n"))
-	var out [][]byte
-	for _, l := range lines {
-		l = bytes.TrimSpace(l)
-		if len(l) == 0 {
-			continue
-		}
-		if l[0] != '{' || l[len(l)-1] != '}' {
-			return [][]byte{data}
-		}
-		out = append(out, l)
-	}
-	if len(out) == 0 {
-		return [][]byte{data}
-	}
-	return out
-}
-
-// reverseKeys are the match keys of a FHIR input for target format f, most specific first:
-// the message type asked for (param messageType), the event of a MessageHeader, then by
-// content — a DiagnosticReport or Observations make ORU^R01, an Immunization VXU^V04, a
-// Patient ADT^A08. Keys read "hl7v2:ADT^A04".
-func reverseKeys(f Format, res []*fhir.Resource, params map[string]string) []string {
+// v2ContentKeys are the match keys of FHIR input by its content, most specific first: the
+// event of a MessageHeader ("ADT^A04"), then a DiagnosticReport or Observations make
+// ORU^R01, an Immunization VXU^V04, a Patient ADT^A08.
+func v2ContentKeys(res []*fhir.Resource) []string {
 	var keys []string
-	add := func(k string) { keys = append(keys, string(f)+":"+k) }
-	if mt := params["messageType"]; mt != "" {
-		add(mt)
-	}
 	has := map[string]bool{}
 	for _, r := range res {
 		has[r.Type.Name] = true
@@ -188,96 +128,55 @@ func reverseKeys(f Format, res []*fhir.Resource, params map[string]string) []str
 		code, _ := ev.O.Get(ev.O.Type.Element("code"))
 		if len(code.S) >= 2 {
 			if msg := v2EventMessage[code.S[0]]; msg != "" {
-				add(msg + "^" + code.S)
+				keys = append(keys, msg+"^"+code.S)
 			}
 		}
 	}
 	switch {
 	case has["DiagnosticReport"]:
-		add("ORU^R01")
+		keys = append(keys, "ORU^R01")
 	case has["Immunization"]:
-		add("VXU^V04")
+		keys = append(keys, "VXU^V04")
 	case has["Patient"] && has["Encounter"]:
-		add("ADT^A08")
+		keys = append(keys, "ADT^A08")
 	case has["Observation"]:
-		add("ORU^R01")
+		keys = append(keys, "ORU^R01")
 	case has["Patient"]:
-		add("ADT^A08")
+		keys = append(keys, "ADT^A08")
 	}
 	return keys
 }
 
-// v2EventMessage gives the message code of a trigger event by its first letter (table 0003).
-var v2EventMessage = map[byte]string{'A': "ADT", 'R': "ORU", 'V': "VXU"}
-
-func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []byte) (*Result, error) {
-	fail := func(typ string, err error) (*Result, error) {
-		return nil, &Error{Index: index, Format: FormatFHIR, MessageType: typ, Err: err}
-	}
-	if c.opts.Target == "" || c.opts.Target == FormatFHIR {
-		return fail("", fmt.Errorf("fhirbridge: FHIR input needs a target format (Options.Target, --to)"))
-	}
-	res, err := fhir.ParseResource(data)
-	if err != nil {
-		return fail("", err)
-	}
-	t := fhir.NewTree(res)
-	keys := reverseKeys(c.opts.Target, t.Resources(), c.opts.Params)
-	var m *transform.Message
-	var key string
-	for _, k := range keys {
-		if m = c.prog.Find(string(FormatFHIR), k); m != nil {
-			key = k
-			break
-		}
-	}
-	if m == nil {
-		what := "nothing to convert"
-		if len(keys) > 0 {
-			what = strings.Join(keys, ", ")
-		}
-		return fail(res.Type.Name, fmt.Errorf("%w: no reverse mapping for %s", ErrUnsupported, what))
-	}
-	if c.opts.Target != FormatHL7v2 {
-		return fail(res.Type.Name, fmt.Errorf("fhirbridge: writing %s is not supported yet", c.opts.Target))
-	}
-	params := make(map[string]string, len(c.opts.Params)+1)
-	for k, v := range c.opts.Params {
-		params[k] = v
-	}
-	if params["messageType"] == "" {
-		params["messageType"] = strings.TrimPrefix(key, string(c.opts.Target)+":")
-	}
-	out, err := c.prog.Run(ctx, m, t.Root(), transform.RunOptions{TimeZone: c.opts.TimeZone, Params: params})
-	if err != nil {
-		return fail(params["messageType"], err)
-	}
-	warnings := out.Diagnostics
-	segs := out.Resources[:0:0]
-	for _, r := range out.Resources {
+// writeV2 writes the segments a run created as one message and parses it back.
+func writeV2(rs []*fhir.Resource, _ map[string]string) (*reverseOutput, error) {
+	var warnings []transform.Diagnostic
+	segs := rs[:0:0]
+	for _, r := range rs {
 		if !isSegmentType(r.Type) {
-			warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: r.Type.Name,
-				Message: fmt.Sprintf("%s created a %s, which is not an HL7 v2 segment (left out)", m.Name, r.Type.Name)})
+			warnings = append(warnings, notOfFormat(FormatHL7v2, r.Type.Name))
 			continue
 		}
 		segs = append(segs, r)
 	}
-	msgBytes, err := encodeV2(segs)
+	b, err := encodeV2(segs)
 	if err != nil {
-		return fail(params["messageType"], err)
+		return nil, err
 	}
 	// Self-check: what we write must read back.
-	msg, err := hl7v2.Parse(msgBytes)
+	msg, err := hl7v2.Parse(b)
 	if err != nil {
-		return fail(params["messageType"], fmt.Errorf("fhirbridge: the HL7 v2 output does not parse: %w", err))
+		return nil, fmt.Errorf("fhirbridge: the HL7 v2 output does not parse: %w", err)
 	}
 	code, event, _ := msg.Type()
 	typ := code
 	if event != "" {
 		typ += "^" + event
 	}
-	return &Result{Index: index, Format: FormatFHIR, MessageType: typ, ControlID: msg.ControlID(), Mapping: m.Name, Output: msgBytes, Warnings: warnings}, nil
+	return &reverseOutput{Bytes: b, MessageType: typ, ControlID: msg.ControlID(), Warnings: warnings}, nil
 }
+
+// v2EventMessage gives the message code of a trigger event by its first letter (table 0003).
+var v2EventMessage = map[byte]string{'A': "ADT", 'R': "ORU", 'V': "VXU"}
 
 // errNoMSH is returned when a reverse mapping made no MSH segment first.
 var errNoMSH = errors.New("fhirbridge: the reverse mapping made no MSH segment first")

@@ -1,0 +1,221 @@
+package fhirbridge
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/fhirbridge/fhirbridge/fhir"
+	"github.com/fhirbridge/fhirbridge/parsers/edifact"
+	"github.com/fhirbridge/fhirbridge/transform"
+)
+
+// Writing EDIFACT (the reverse direction, docs/reverse.md). The mappings in
+// mappings/fhir-to-edifact build EDIFACT segments as if they were resources, as the HL7 v2
+// ones do: a segment ("NAD") is a synthetic type whose elements are its data elements
+// "1".."N" (one value each: the NHS messages use no repetitions), of the composite type
+// "edi.element" whose elements are the components "1".."N", each a FHIR string. So
+// `to: "2.1"` fills the first component of the second data element: NAD+PAT+<here>.
+//
+// A run writes UNB and UNH (their data is the mapping's: parties, dates, references); the
+// writer ends the message with UNT (segment count, UNH reference) and the interchange with
+// UNZ (one message, the UNB reference), so counts are always right.
+
+var edifactReverse = &reverseFormat{types: ediTargetTypes, keys: ediContentKeys, write: writeEDIFACT}
+
+// ediComponents is the number of components of a composite (C078 and the NHS name and
+// address composites have fewer).
+const ediComponents = 20
+
+// ediSegmentElements are the segments the reverse mappings may write, with their number of
+// data elements: the service segments (ISO 9735), and the segments of the NHS messages FHSREG
+// (registration) and MEDRPT (pathology, screening: NHS003, NHS004, with the NHS
+// interchange-level NMR/NIR), with room to spare for the elements the NHS guides leave unused.
+// The segment-group markers S01 … S35 are added by initEDITypes.
+var ediSegmentElements = map[string]int{
+	"UNB": 11, "UNH": 4, "UNT": 2, "UNZ": 2,
+	"BGM": 4, "DTM": 1, "NAD": 9, "RFF": 1, "HEA": 2, "GIS": 1, "LOC": 5, "FTX": 5,
+	"PNA": 10, "PDI": 3, "QTY": 1, "CIN": 2, "SPR": 2, "ADR": 6, "STS": 4, "SEQ": 2,
+	"SPC": 2, "INV": 3, "RSL": 7, "RND": 4, "NMR": 4, "NIR": 4, "FCC": 3, "COM": 1, "CTA": 2,
+}
+
+var (
+	ediTypesOnce sync.Once
+	ediElement   *fhir.Type
+	ediSegments  map[string]*fhir.Type
+)
+
+func initEDITypes() {
+	str := fhir.LookupType("string")
+	comps := make([]*fhir.Element, ediComponents)
+	for i := range comps {
+		comps[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "string", Elem: str}
+	}
+	ediElement = fhir.NewType("edi.element", fhir.KindComplex, comps)
+	ediSegments = map[string]*fhir.Type{}
+	add := func(tag string, n int) {
+		elems := make([]*fhir.Element, n)
+		for i := range elems {
+			elems[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "edi.element", Elem: ediElement}
+		}
+		ediSegments[tag] = fhir.NewType(tag, fhir.KindResource, elems)
+	}
+	for tag, n := range ediSegmentElements {
+		add(tag, n)
+	}
+	// The NHS segment-group markers S01 … S35 (one element: the group number).
+	for g := 1; g <= 35; g++ {
+		add(fmt.Sprintf("S%02d", g), 1)
+	}
+}
+
+// ediTargetTypes describes EDIFACT segments and their composite type "edi.element".
+func ediTargetTypes(name string) *fhir.Type {
+	ediTypesOnce.Do(initEDITypes)
+	if name == "edi.element" {
+		return ediElement
+	}
+	return ediSegments[name]
+}
+
+func isEDISegmentType(t *fhir.Type) bool {
+	return t != nil && t.Kind == fhir.KindResource && ediTargetTypes(t.Name) == t
+}
+
+// ediContentKeys are the match keys of FHIR input by its content: for a Parameters resource
+// (the NHS registration operations' input), "Parameters.<name>" for each parameter name; for
+// a Bundle holding a DiagnosticReport, "MEDRPT".
+func ediContentKeys(res []*fhir.Resource) []string {
+	var keys []string
+	for _, r := range res {
+		switch r.Type.Name {
+		case "Parameters":
+			p := r.Prop(r.Type.Element("parameter"))
+			if p == nil {
+				continue
+			}
+			for _, v := range p.Vals {
+				if v.O == nil {
+					continue
+				}
+				if n, ok := v.O.Get(v.O.Type.Element("name")); ok && n.S != "" {
+					keys = append(keys, "Parameters."+n.S)
+				}
+			}
+		case "DiagnosticReport":
+			if !containsString(keys, "MEDRPT") {
+				keys = append(keys, "MEDRPT")
+			}
+		}
+	}
+	return keys
+}
+
+func containsString(xs []string, s string) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// writeEDIFACT writes the segments a run created as one interchange holding one message:
+// the run's UNB and UNH, its other segments, then UNT and UNZ with their counts. A line feed
+// follows each segment terminator but the last, as NHS interchanges have it, unless param
+// newline is "false". A UNA is written when param una is "true", or, by default, when the
+// UNB syntax identifier is neither UNOA nor UNOB (the levels that assume the default service
+// characters). The output is read back with the EDIFACT reader before it is returned.
+func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput, error) {
+	var warnings []transform.Diagnostic
+	var unb, unh *fhir.Resource
+	var body []*fhir.Resource
+	for _, r := range rs {
+		switch {
+		case !isEDISegmentType(r.Type):
+			warnings = append(warnings, notOfFormat(FormatEDIFACT, r.Type.Name))
+		case r.Type.Name == "UNB" && unb == nil:
+			unb = r
+		case r.Type.Name == "UNH" && unh == nil:
+			unh = r
+		case r.Type.Name == "UNT" || r.Type.Name == "UNZ" || r.Type.Name == "UNB" || r.Type.Name == "UNH":
+			warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: r.Type.Name,
+				Message: fmt.Sprintf("the mapping created a second %s or a %s; the writer writes the envelope (left out)", r.Type.Name, r.Type.Name)})
+		default:
+			body = append(body, r)
+		}
+	}
+	if unb == nil || unh == nil {
+		return nil, fmt.Errorf("fhirbridge: the EDIFACT mapping made no UNB and UNH")
+	}
+	unbEl, unhEl := ediElements(unb), ediElements(unh)
+	syntax := component(unbEl, 1, 1)
+	version, _ := strconv.Atoi(component(unbEl, 1, 2))
+	var buf bytes.Buffer
+	w := edifact.NewWriter(&buf)
+	w.Delims = edifact.DefaultDelims.ForVersion(version)
+	w.Newline = params["newline"] != "false"
+	una := params["una"] == "true" || params["una"] == "" && syntax != "UNOA" && syntax != "UNOB"
+	if una {
+		w.WriteUNA()
+	}
+	w.WriteSegment("UNB", unbEl...)
+	w.WriteSegment("UNH", unhEl...)
+	for _, s := range body {
+		w.WriteSegment(s.Type.Name, ediElements(s)...)
+	}
+	ref := component(unhEl, 1, 1)
+	w.WriteSegment("UNT", []string{strconv.Itoa(w.Count() + 1)}, []string{ref})
+	w.WriteSegment("UNZ", []string{"1"}, []string{component(unbEl, 5, 1)})
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	// Self-check: what we write must read back, without warnings.
+	rd := edifact.NewReader(bytes.NewReader(out))
+	msg, err := rd.Read()
+	if err != nil {
+		return nil, fmt.Errorf("fhirbridge: the EDIFACT output does not parse: %w", err)
+	}
+	typ, _, _, _, assoc := msg.Type()
+	if assoc != "" {
+		typ += ":" + assoc
+	}
+	return &reverseOutput{Bytes: out, MessageType: typ, ControlID: ref, Warnings: warnings}, nil
+}
+
+// ediElements returns a segment's data elements as component lists, in element order.
+func ediElements(s *fhir.Resource) [][]string {
+	var out [][]string
+	for _, p := range s.Props {
+		e, err := strconv.Atoi(p.Elem.Name)
+		if err != nil || e < 1 || len(p.Vals) == 0 || p.Vals[0].O == nil {
+			continue
+		}
+		for len(out) < e {
+			out = append(out, nil)
+		}
+		comps := make([]string, ediComponents)
+		n := 0
+		for _, cp := range p.Vals[0].O.Props {
+			c, err := strconv.Atoi(cp.Elem.Name)
+			if err != nil || c < 1 || c > ediComponents || len(cp.Vals) == 0 {
+				continue
+			}
+			comps[c-1] = cp.Vals[0].S
+			n = max(n, c)
+		}
+		out[e-1] = comps[:n]
+	}
+	return out
+}
+
+// component returns component c of element e (both from 1), or "".
+func component(els [][]string, e, c int) string {
+	if e > len(els) || c > len(els[e-1]) {
+		return ""
+	}
+	return strings.TrimSpace(els[e-1][c-1])
+}
