@@ -4,7 +4,7 @@
 // It exposes a small JS API on an object (globalThis.fhirbridge when it is run directly; the
 // ES-module wrapper fhirbridge.js hands it over instead):
 //
-//	convert(input, {from, to, bundleType, pretty}) → {bundle, bundles, messages, errors, warnings, format, timingMs}
+//	convert(input, {from, to, bundleType, pretty, params}) → {bundle, bundles, output, outputs, messages, errors, warnings, format, timingMs}
 //	detect(input) → "hl7v2" | "cda" | "edifact" | "fhir" | "unknown"
 //	version, fhirVersion
 //

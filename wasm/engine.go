@@ -10,6 +10,7 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -31,9 +32,10 @@ type converter interface {
 // options are the options of fhirbridge.convert, as the JS caller gives them.
 type options struct {
 	From       string // "" or "auto" (detect), "hl7v2", "cda", "edifact", "fhir"
-	To         string // "" or "fhir"; the reverse directions are not implemented yet
-	BundleType string // "" (the mapping's own), "transaction", "batch", "collection", "message", "document"
-	Pretty     bool   // indent the Bundle JSON
+	To         string            // "" or "fhir"; for FHIR input "hl7v2", "cda" (or "ccda"), "edifact"
+	BundleType string            // "" (the mapping's own), "transaction", "batch", "collection", "message", "document"
+	Pretty     bool              // indent the Bundle JSON
+	Params     map[string]string // the reverse mappings' params (fhirbridge.Options.Params)
 }
 
 // engine converts inputs for the JS API. It keeps one compiled Converter per set of options.
@@ -48,6 +50,29 @@ type engine struct {
 type convKey struct {
 	bundleType string
 	target     fhirbridge.Format
+	params     string // the params, sorted, as k=v lines
+}
+
+// paramsKey returns params as a comparable key, and back.
+func paramsKey(p map[string]string) string {
+	lines := make([]string, 0, len(p))
+	for k, v := range p {
+		lines = append(lines, k+"="+v)
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func (k convKey) paramMap() map[string]string {
+	if k.params == "" {
+		return nil
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(k.params, "\n") {
+		key, v, _ := strings.Cut(l, "=")
+		m[key] = v
+	}
+	return m
 }
 
 func newEngine() *engine {
@@ -64,7 +89,7 @@ func (e *engine) converter(k convKey) (converter, error) {
 	if c := e.convs[k]; c != nil {
 		return c, nil
 	}
-	c, err := e.newConverter(fhirbridge.Options{BundleType: k.bundleType, Target: k.target})
+	c, err := e.newConverter(fhirbridge.Options{BundleType: k.bundleType, Target: k.target, Params: k.paramMap()})
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +121,8 @@ type convError struct {
 	Path         string
 }
 
-// message is what the result says about one converted message (bundles[i] is messages[i]'s).
+// message is what the result says about one converted message (bundles[i], or outputs[i] in
+// the reverse direction, is messages[i]'s).
 type message struct {
 	Index       int
 	Format      fhirbridge.Format
@@ -115,6 +141,7 @@ type warning struct {
 type result struct {
 	Format   fhirbridge.Format
 	Bundles  [][]byte
+	Outputs  [][]byte // the reverse direction: HL7 v2, CDA or EDIFACT text
 	Messages []message
 	Errors   []convError
 	Warnings []warning
@@ -142,7 +169,7 @@ func (e *engine) convert(ctx context.Context, input []byte, opt options) (res *r
 		res.fail(kindUnsupported, err)
 		return res
 	}
-	k := convKey{bundleType: opt.BundleType}
+	k := convKey{bundleType: opt.BundleType, params: paramsKey(opt.Params)}
 	if opt.To != "fhir" {
 		k.target = fhirbridge.Format(opt.To)
 	}
@@ -160,24 +187,20 @@ func (e *engine) convert(ctx context.Context, input []byte, opt options) (res *r
 			res.fail("", err)
 			continue
 		}
-		if r.Bundle == nil {
-			// The reverse direction's output is not a Bundle; the JS API has no place for it yet.
-			res.fail(kindUnsupported, fmt.Errorf("fhirbridge: message %d: converting to %s is not supported by the WebAssembly module yet", r.Index+1, formatName(k.target)))
-			continue
+		switch {
+		case r.Bundle == nil:
+			res.Outputs = append(res.Outputs, r.Output)
+		case opt.Pretty:
+			res.Bundles = append(res.Bundles, r.Bundle.AppendJSONIndent(nil, "  "))
+		default:
+			res.Bundles = append(res.Bundles, r.Bundle.AppendJSON(nil))
 		}
-		var b []byte
-		if opt.Pretty {
-			b = r.Bundle.AppendJSONIndent(nil, "  ")
-		} else {
-			b = r.Bundle.AppendJSON(nil)
-		}
-		res.Bundles = append(res.Bundles, b)
 		res.Messages = append(res.Messages, message{Index: r.Index, Format: r.Format, MessageType: r.MessageType, ControlID: r.ControlID, Mapping: r.Mapping})
 		for _, d := range r.Warnings {
 			res.Warnings = append(res.Warnings, warning{Index: r.Index, Diagnostic: d})
 		}
 	}
-	if len(res.Bundles) == 0 && len(res.Errors) == 0 {
+	if len(res.Bundles) == 0 && len(res.Outputs) == 0 && len(res.Errors) == 0 {
 		res.fail(kindInput, errors.New("fhirbridge: the input holds no message"))
 	}
 	return res
@@ -197,6 +220,9 @@ func checkDirection(opt *options, detected fhirbridge.Format) error {
 		}
 	default:
 		return fmt.Errorf("fhirbridge: unknown source format %q (auto, hl7v2, cda, edifact, fhir)", opt.From)
+	}
+	if opt.To == "ccda" {
+		opt.To = string(fhirbridge.FormatCDA)
 	}
 	switch to := fhirbridge.Format(opt.To); to {
 	case "", fhirbridge.FormatFHIR:
@@ -365,6 +391,14 @@ func (r *result) jsValue() map[string]any {
 	if len(bundles) > 0 {
 		bundle = bundles[0]
 	}
+	outputs := make([]any, len(r.Outputs))
+	for i, b := range r.Outputs {
+		outputs[i] = string(b)
+	}
+	var output any
+	if len(outputs) > 0 {
+		output = outputs[0]
+	}
 	messages := make([]any, len(r.Messages))
 	for i, m := range r.Messages {
 		messages[i] = map[string]any{
@@ -408,6 +442,8 @@ func (r *result) jsValue() map[string]any {
 		"format":   detectedName(r.Format),
 		"bundle":   bundle,
 		"bundles":  bundles,
+		"output":   output,
+		"outputs":  outputs,
 		"messages": messages,
 		"errors":   errs,
 		"warnings": warns,

@@ -121,7 +121,7 @@ func TestConvertErrors(t *testing.T) {
 		{name: "unsupported message type", input: "MSH|^~\\&|A|B|C|D|20240101||ZZZ^Z99|X1|P|2.5.1\rPID|1\r", kind: kindUnsupported},
 		{name: "HL7 v2 to HL7 v2", input: string(adt), opt: options{To: "hl7v2"}, kind: kindUnsupported},
 		{name: "FHIR input to FHIR", input: `{"resourceType":"Bundle"}`, opt: options{From: "fhir"}, kind: kindUnsupported},
-		{name: "FHIR input, reverse direction", input: `{"resourceType":"Bundle"}`, opt: options{To: "hl7v2"}, kind: kindUnsupported},
+		{name: "FHIR input, nothing to write", input: `{"resourceType":"Bundle"}`, opt: options{To: "hl7v2"}, kind: kindUnsupported},
 		{name: "unknown target format", input: string(adt), opt: options{To: "x12"}, kind: kindUnsupported},
 		{name: "wrong source format", input: string(adt), opt: options{From: "cda"}, kind: kindUnsupported},
 		{name: "unknown source format", input: string(adt), opt: options{From: "x12"}, kind: kindUnsupported},
@@ -209,5 +209,33 @@ func TestDetect(t *testing.T) {
 		if got := detect([]byte(in)); got != want {
 			t.Errorf("detect(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// The reverse direction returns the written message in outputs, described by messages, and
+// uses the params.
+func TestConvertReverse(t *testing.T) {
+	in, err := os.ReadFile("../testdata/fhir/oru_r01.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := testEngine.convert(context.Background(), in, options{To: "hl7v2", Params: map[string]string{"sendingApplication": "WASMTEST"}})
+	if len(res.Errors) != 0 || len(res.Outputs) != 1 || len(res.Bundles) != 0 {
+		t.Fatalf("errors %+v, %d outputs, %d bundles; want one output", res.Errors, len(res.Outputs), len(res.Bundles))
+	}
+	if !strings.HasPrefix(string(res.Outputs[0]), "MSH|^~\\&|WASMTEST|") {
+		t.Errorf("output starts %.40q; want MSH with the sendingApplication param", res.Outputs[0])
+	}
+	if m := res.Messages[0]; m.MessageType != "ORU^R01" || m.Mapping == "" {
+		t.Errorf("message = %+v", m)
+	}
+	js := res.jsValue()
+	if js["output"] != string(res.Outputs[0]) || js["bundle"] != nil {
+		t.Errorf("jsValue output = %.40v, bundle = %.40v", js["output"], js["bundle"])
+	}
+	// Another set of params is another converter.
+	res2 := testEngine.convert(context.Background(), in, options{To: "hl7v2"})
+	if len(res2.Outputs) != 1 || strings.Contains(string(res2.Outputs[0]), "WASMTEST") {
+		t.Errorf("params leaked between converters: %.60q", res2.Outputs)
 	}
 }

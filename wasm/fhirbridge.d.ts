@@ -12,9 +12,11 @@ export type Input = string | Uint8Array | ArrayBuffer;
 export interface ConvertOptions {
 	/** The input's format; "auto" or undefined detects it. An input of another format is an error. */
 	from?: "auto" | "hl7v2" | "cda" | "edifact";
-	/** The output format. Only "fhir" is implemented; the reverse directions return an error. */
-	to?: "fhir" | "hl7v2" | "cda" | "edifact";
+	/** The output format: "fhir" for legacy input; for FHIR input (a Bundle, a resource, NDJSON) "hl7v2", "cda" (or "ccda") or "edifact". */
+	to?: "fhir" | "hl7v2" | "cda" | "ccda" | "edifact";
 	bundleType?: BundleType;
+	/** The reverse mappings' parameters, as `fhirbridge convert --param key=value` takes them: messageType, sendingApplication, timestamp, … (docs/reverse.md). */
+	params?: Record<string, string>;
 	/** Indent the Bundle JSON by two spaces. */
 	pretty?: boolean;
 }
@@ -84,7 +86,11 @@ export interface ConvertResult {
 	bundle: string | null;
 	/** The JSON text of every Bundle, one per converted message, in input order. */
 	bundles: string[];
-	/** bundles[i] came from messages[i]. */
+	/** The reverse direction: the first HL7 v2 message, CDA document or EDIFACT interchange written, or null. */
+	output: string | null;
+	/** The reverse direction: every message or document written, in input order. */
+	outputs: string[];
+	/** bundles[i] (or outputs[i]) came from messages[i]. */
 	messages: MessageInfo[];
 	/** One per message that could not be converted; empty when everything converted. */
 	errors: ConversionError[];

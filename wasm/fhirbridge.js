@@ -104,7 +104,7 @@ class Engine {
 			return this.#call().convert(input, options ?? {});
 		} catch (err) {
 			return {
-				format: "unknown", bundle: null, bundles: [], messages: [], warnings: [],
+				format: "unknown", bundle: null, bundles: [], output: null, outputs: [], messages: [], warnings: [],
 				errors: [{
 					message: `fhirbridge: the engine stopped (${err?.message ?? err}); it is restarting, try again`,
 					kind: "internal", index: null, format: null, messageType: null, controlId: null,

@@ -123,6 +123,22 @@ func readOptions(args []js.Value) (options, error) {
 		}
 	}
 	o.Pretty = v.Get("pretty").Truthy()
+	switch ps := v.Get("params"); ps.Type() {
+	case js.TypeUndefined, js.TypeNull:
+	case js.TypeObject:
+		keys := js.Global().Get("Object").Call("keys", ps)
+		o.Params = make(map[string]string, keys.Length())
+		for i := 0; i < keys.Length(); i++ {
+			k := keys.Index(i).String()
+			pv := ps.Get(k)
+			if pv.Type() != js.TypeString {
+				return o, fmt.Errorf("fhirbridge.convert: params.%s must be a string", k)
+			}
+			o.Params[k] = pv.String()
+		}
+	default:
+		return o, errors.New("fhirbridge.convert: option params must be an object of strings")
+	}
 	return o, nil
 }
 

@@ -111,3 +111,15 @@ test("detect", () => {
 	assert.equal(fhirbridge.detect(new TextEncoder().encode(adt)), "hl7v2");
 	assert.equal(fhirbridge.detect(42), "unknown");
 });
+
+test("FHIR converts to HL7 v2 with params; the message is in output", async () => {
+	const bundle = await readFile(new URL("fhir/oru_r01.json", testdata), "utf8");
+	const r = fhirbridge.convert(bundle, { to: "hl7v2", params: { sendingApplication: "NODETEST" } });
+	assert.deepEqual(r.errors, []);
+	assert.equal(r.bundles.length, 0);
+	assert.equal(r.outputs.length, 1);
+	assert.ok(r.output.startsWith("MSH|^~\\&|NODETEST|"), r.output.slice(0, 40));
+	assert.equal(r.messages[0].messageType, "ORU^R01");
+	const bad = fhirbridge.convert(bundle, { to: "hl7v2", params: { x: 1 } });
+	assert.equal(bad.errors[0].kind, "options");
+});

@@ -229,10 +229,17 @@ async function convert() {
 	output.dataset.state = "done";
 }
 
+// outputsOf returns what a conversion wrote: Bundles (JSON), or in the reverse direction the
+// HL7 v2 messages, CDA documents or EDIFACT interchanges.
+function outputsOf(r) {
+	return r?.bundles.length ? r.bundles : (r?.outputs ?? []);
+}
+
 function render(r) {
-	const n = r.bundles.length;
+	const n = outputsOf(r).length;
 	const parts = [];
-	parts.push(n === 1 ? "1 Bundle" : `${n} Bundles`);
+	const noun = r.bundles.length || !r.outputs?.length ? "Bundle" : (formatNames[$("to").value] ?? $("to").value) + " output";
+	parts.push(n === 1 ? `1 ${noun}` : `${n} ${noun}s`);
 	if (r.format !== "unknown") parts.push(`from ${formatNames[r.format] ?? r.format}`);
 	parts.push(r.errors.length === 1 ? "1 error" : `${r.errors.length} errors`);
 	parts.push(r.warnings.length === 1 ? "1 warning" : `${r.warnings.length} warnings`);
@@ -319,11 +326,11 @@ function selectLine(n) {
 
 function showBundle(i) {
 	state.current = i;
-	const text = state.result?.bundles[i] ?? "";
+	const text = outputsOf(state.result)[i] ?? "";
 	$("bundle-json").textContent = text;
 	const tree = $("tree");
 	tree.replaceChildren();
-	if (text) {
+	if (text && state.result.bundles.length) {
 		tree.append(node(null, parseJSON(text), 0));
 	}
 	setView(state.view);
@@ -331,7 +338,8 @@ function showBundle(i) {
 
 function setView(view) {
 	state.view = view;
-	const has = !!state.result?.bundles.length;
+	const has = outputsOf(state.result).length > 0;
+	if (has && !state.result.bundles.length) view = "json"; // legacy text has no tree
 	$("tree").hidden = !has || view !== "tree";
 	$("bundle-json").hidden = !has || view !== "json";
 	$("view-tree").setAttribute("aria-pressed", String(view === "tree"));
@@ -428,7 +436,7 @@ function toggleAll(open) {
 // --- copy and download
 
 async function copyBundle() {
-	const text = state.result?.bundles[state.current];
+	const text = outputsOf(state.result)[state.current];
 	if (!text) return;
 	const b = $("copy");
 	try {
@@ -440,12 +448,19 @@ async function copyBundle() {
 	setTimeout(() => { b.textContent = "Copy"; }, 1500);
 }
 
+const outputFiles = {
+	hl7v2: [".hl7", "x-application/hl7-v2+er7"],
+	cda: [".xml", "application/xml"],
+	edifact: [".edifact", "application/edifact"],
+};
+
 function downloadBundle() {
-	const text = state.result?.bundles[state.current];
+	const text = outputsOf(state.result)[state.current];
 	if (!text) return;
 	const m = state.result.messages[state.current];
-	const name = `${(m.controlId || m.mapping || "bundle").replace(/[^\w.-]+/g, "_")}.bundle.json`;
-	const url = URL.createObjectURL(new Blob([text], { type: "application/fhir+json" }));
+	const [ext, type] = state.result.bundles.length ? [".bundle.json", "application/fhir+json"] : outputFiles[$("to").value] ?? [".txt", "text/plain"];
+	const name = `${(m.controlId || m.mapping || "bundle").replace(/[^\w.-]+/g, "_")}${ext}`;
+	const url = URL.createObjectURL(new Blob([text], { type }));
 	const a = el("a");
 	a.href = url;
 	a.download = name;
