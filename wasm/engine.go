@@ -31,7 +31,7 @@ type converter interface {
 
 // options are the options of fhirbridge.convert, as the JS caller gives them.
 type options struct {
-	From       string // "" or "auto" (detect), "hl7v2", "cda", "edifact", "fhir"
+	From       string            // "" or "auto" (detect), "hl7v2", "cda", "edifact", "fhir"
 	To         string            // "" or "fhir"; for FHIR input "hl7v2", "cda" (or "ccda"), "edifact"
 	BundleType string            // "" (the mapping's own), "transaction", "batch", "collection", "message", "document"
 	Pretty     bool              // indent the Bundle JSON
