@@ -23,7 +23,7 @@ func cmdConvert(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	pretty := fl.Bool("pretty", false, "indent the JSON (one input message only; several are written as NDJSON)")
 	tz := fl.String("tz", "", "time zone for timestamps without an offset when the message gives none (IANA name, e.g. Europe/London; default UTC)")
 	warnings := fl.Bool("warnings", false, "print conversion warnings (values left out, unexpected segments) to stderr; they name places, never data")
-	to := fl.String("to", "", "convert FHIR input (a Bundle or a resource, or NDJSON of them) to this format: hl7v2")
+	to := fl.String("to", "", "convert FHIR input (a Bundle or a resource, or NDJSON of them) to this format: hl7v2, ccda or edifact")
 	var params multiFlag
 	fl.Var(&params, "param", "a value the mappings read with param('key'), as key=value (repeatable): sendingApplication, sendingFacility, receivingApplication, receivingFacility, controlId, timestamp, version, processingId, messageType")
 	fl.Usage = func() {

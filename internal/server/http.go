@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ import (
 //	POST /convert        raw body; format from ?format=, else Content-Type, else detected;
 //	                     ?bundleType= overrides the Bundle type. One message answers its
 //	                     Bundle (application/fhir+json), several answer NDJSON.
+//	                     FHIR input with ?to=hl7v2|ccda|edifact (and ?param.NAME=value for
+//	                     the reverse mappings' params) answers the HL7 v2 message(s), the
+//	                     C-CDA document or the EDIFACT interchange(s).
 //	POST /$convert-data  a FHIR Parameters resource as the Microsoft FHIR-Converter takes it
 //	                     (inputData, inputDataType Hl7v2, rootTemplate); answers the Bundle.
 //	GET  /healthz        200 while serving, 503 while shutting down; never needs the token
@@ -157,6 +161,8 @@ func formatFromContentType(ct string) (fhirbridge.Format, bool) {
 		return fhirbridge.FormatCDA, true
 	case "application/edifact", "application/edi-x12", "application/x-edifact":
 		return fhirbridge.FormatEDIFACT, true
+	case "application/fhir+json", "application/json", "application/fhir+ndjson", "application/x-ndjson":
+		return fhirbridge.FormatFHIR, true
 	case "text/plain", "application/octet-stream":
 		return "", true
 	}
@@ -171,6 +177,8 @@ func parseFormat(s string) (fhirbridge.Format, bool) {
 		return fhirbridge.FormatCDA, true
 	case "edifact", "edi":
 		return fhirbridge.FormatEDIFACT, true
+	case "fhir", "json":
+		return fhirbridge.FormatFHIR, true
 	}
 	return "", false
 }
@@ -206,16 +214,54 @@ func (s *Server) handleConvert(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	q := r.URL.Query()
+	k := convKey{bundleType: q.Get("bundleType")}
+	var params map[string]string
+	if to := q.Get("to"); to != "" && to != "fhir" {
+		target, ok := parseFormat(to)
+		if !ok {
+			writeOutcome(w, http.StatusBadRequest, issue{Code: "value", Diagnostics: fmt.Sprintf("unknown target format %q (fhir, hl7v2, ccda, edifact)", to)})
+			return
+		}
+		k.target = target
+		params = map[string]string{}
+		for name, vs := range q {
+			if p, ok := strings.CutPrefix(name, "param."); ok && p != "" && len(vs) > 0 {
+				params[p] = vs[0]
+			}
+		}
+		k.params = paramsKey(params)
+		if format == "" {
+			format = fhirbridge.FormatFHIR
+		}
+	}
 	body, ok := s.readBody(w, r)
 	if !ok {
 		return
 	}
-	s.convert(w, r, body, format, r.URL.Query().Get("bundleType"), "")
+	s.convert(w, r, body, format, k, params, "")
+}
+
+// paramsKey returns params as sorted k=v lines, a comparable key.
+func paramsKey(params map[string]string) string {
+	lines := make([]string, 0, len(params))
+	for k, v := range params {
+		lines = append(lines, k+"="+v)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// outputTypes are the media types of the reverse direction's outputs.
+var outputTypes = map[fhirbridge.Format]string{
+	fhirbridge.FormatHL7v2:   "x-application/hl7-v2+er7",
+	fhirbridge.FormatCDA:     "application/xml",
+	fhirbridge.FormatEDIFACT: "application/edifact",
 }
 
 // convert converts body and writes the answer.
-func (s *Server) convert(w http.ResponseWriter, r *http.Request, body []byte, format fhirbridge.Format, bundleType, rootTemplate string) {
-	conv, err := s.converter(bundleType)
+func (s *Server) convert(w http.ResponseWriter, r *http.Request, body []byte, format fhirbridge.Format, k convKey, params map[string]string, rootTemplate string) {
+	conv, err := s.converter(k, params)
 	if err != nil {
 		writeOutcome(w, http.StatusBadRequest, issue{Code: "value", Diagnostics: err.Error()})
 		return
@@ -273,7 +319,11 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, body []byte, fo
 			continue
 		}
 		mapping = res.Mapping
-		bundles = append(bundles, res.JSON())
+		if res.Bundle == nil {
+			bundles = append(bundles, res.Output)
+		} else {
+			bundles = append(bundles, res.JSON())
+		}
 	}
 	if len(issues) > 0 {
 		writeOutcome(w, http.StatusBadRequest, issues...)
@@ -289,6 +339,22 @@ func (s *Server) convert(w http.ResponseWriter, r *http.Request, body []byte, fo
 	}
 	if rootTemplate != "" && mapping != "" && !strings.EqualFold(rootTemplate, mapping) {
 		w.Header().Set("Warning", fmt.Sprintf(`299 fhirbridge "rootTemplate %s ignored; converted with %s"`, sanitizeHeader(rootTemplate), mapping))
+	}
+	if k.target != "" {
+		// The reverse direction: HL7 v2 messages and EDIFACT interchanges follow one another;
+		// CDA documents are one per request.
+		if k.target == fhirbridge.FormatCDA && len(bundles) > 1 {
+			writeOutcome(w, http.StatusBadRequest, issue{Code: "not-supported", Diagnostics: fmt.Sprintf("the request holds %d resources; send one per request for CDA output", len(bundles))})
+			return
+		}
+		w.Header().Set("Content-Type", outputTypes[k.target])
+		for i, b := range bundles {
+			if i > 0 && k.target == fhirbridge.FormatEDIFACT {
+				w.Write([]byte{'\n'})
+			}
+			w.Write(b)
+		}
+		return
 	}
 	if len(bundles) == 1 {
 		w.Header().Set("Content-Type", "application/fhir+json")
@@ -376,7 +442,7 @@ func (s *Server) handleConvertData(w http.ResponseWriter, r *http.Request) {
 		writeOutcome(w, http.StatusBadRequest, issue{Code: "not-supported", Expression: "Parameters.parameter.where(name='inputDataType')", Diagnostics: fmt.Sprintf("inputDataType %q is not supported (Hl7v2)", dataType)})
 		return
 	}
-	s.convert(w, r, []byte(input), format, bundleType, root)
+	s.convert(w, r, []byte(input), format, convKey{bundleType: bundleType}, nil, root)
 }
 
 // issue is one OperationOutcome issue.

@@ -37,7 +37,7 @@ func (s *Server) handleITK(w http.ResponseWriter, r *http.Request) {
 		fault(err)
 		return
 	}
-	conv, err := s.converter("")
+	conv, err := s.converter(convKey{}, nil)
 	if err != nil {
 		fault(err)
 		return

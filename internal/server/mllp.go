@@ -196,7 +196,7 @@ func readFrame(br *bufio.Reader, max int, busy *atomic.Bool) ([]byte, error) {
 
 // handleFrame converts one message and stores its Bundle, returning the ACK.
 func (s *Server) handleFrame(frame []byte) (code string, ack []byte) {
-	conv, _ := s.converter("")
+	conv, _ := s.converter(convKey{}, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
 	defer cancel()
 	res, err := conv.ConvertMessage(ctx, frame)

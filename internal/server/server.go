@@ -49,7 +49,7 @@ type Server struct {
 	metrics *Metrics
 
 	mu    sync.Mutex
-	convs map[string]*fhirbridge.Converter // by bundle type ("" for the default)
+	convs map[convKey]*fhirbridge.Converter
 
 	shuttingDown chan struct{}
 	shutdownOnce sync.Once
@@ -78,12 +78,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, metrics: NewMetrics(), convs: map[string]*fhirbridge.Converter{},
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: NewMetrics(), convs: map[convKey]*fhirbridge.Converter{},
 		shuttingDown: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if _, err := s.converter(""); err != nil {
+	if _, err := s.converter(convKey{}, nil); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -94,28 +94,53 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // converter returns the converter for a Bundle type ("" for the configured one), compiling
 // it on first use.
-func (s *Server) converter(bundleType string) (*fhirbridge.Converter, error) {
+// convKey is what a Converter is built for: a Bundle type ("" for the default), or for
+// FHIR input a target format with the reverse mappings' params (sorted k=v lines).
+type convKey struct {
+	bundleType string
+	target     fhirbridge.Format
+	params     string
+}
+
+func (s *Server) converter(k convKey, params map[string]string) (*fhirbridge.Converter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c := s.convs[bundleType]; c != nil {
+	if c := s.convs[k]; c != nil {
 		return c, nil
 	}
-	switch bundleType {
+	switch k.bundleType {
 	case "", "transaction", "batch", "collection", "message", "document":
 	default:
-		return nil, fmt.Errorf("unknown bundle type %q (transaction, batch, collection, message, document)", bundleType)
+		return nil, fmt.Errorf("unknown bundle type %q (transaction, batch, collection, message, document)", k.bundleType)
+	}
+	if len(s.convs) >= maxConverters {
+		return nil, fmt.Errorf("too many distinct conversion options in use (%d); reuse params", maxConverters)
 	}
 	o := s.cfg.Options
-	if bundleType != "" {
-		o.BundleType = bundleType
+	if k.bundleType != "" {
+		o.BundleType = k.bundleType
+	}
+	if k.target != "" {
+		o.Target = k.target
+		o.Params = make(map[string]string, len(o.Params)+len(params))
+		for pk, pv := range s.cfg.Options.Params {
+			o.Params[pk] = pv
+		}
+		for pk, pv := range params {
+			o.Params[pk] = pv
+		}
 	}
 	c, err := fhirbridge.New(o)
 	if err != nil {
 		return nil, err
 	}
-	s.convs[bundleType] = c
+	s.convs[k] = c
 	return c, nil
 }
+
+// maxConverters bounds the Converters the server keeps (one per Bundle type, target and set
+// of params), so that requests with ever new params cannot exhaust memory.
+const maxConverters = 64
 
 // BeginShutdown makes /healthz answer 503 and MLLP connections close after their current
 // message.

@@ -419,3 +419,40 @@ func TestMLLPDurableAck(t *testing.T) {
 		t.Fatal("ServeMLLP did not return after the shutdown")
 	}
 }
+
+// FHIR input with ?to= answers the legacy format, built with ?param. values.
+func TestHTTPReverse(t *testing.T) {
+	srv, err := New(Config{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	bundle, err := os.ReadFile("../../testdata/fhir/oru_r01.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(path string) (int, string, string) {
+		t.Helper()
+		resp, err := http.Post(ts.URL+path, "application/fhir+json", bytes.NewReader(bundle))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	code, ct, body := post("/convert?to=hl7v2&param.sendingApplication=HTTPTEST")
+	if code != 200 || ct != "x-application/hl7-v2+er7" || !strings.HasPrefix(body, "MSH|^~\\&|HTTPTEST|") {
+		t.Errorf("to=hl7v2: %d %s %.60q", code, ct, body)
+	}
+	if msg, err := hl7v2.Parse([]byte(body)); err != nil || msg.Get(hl7v2.Path{Segment: "OBX", Field: 3, Component: 1}) == "" {
+		t.Errorf("the answer does not parse as an ORU with results: %v", err)
+	}
+	if code, _, body := post("/convert?to=x12"); code != 400 || !strings.Contains(body, "unknown target format") {
+		t.Errorf("to=x12: %d %.80s", code, body)
+	}
+	if code, _, body := post("/convert"); code != 400 || !strings.Contains(body, "target format") {
+		t.Errorf("FHIR without to: %d %.120s", code, body)
+	}
+}
