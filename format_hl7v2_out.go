@@ -126,9 +126,15 @@ func v2ContentKeys(res []*fhir.Resource) []string {
 			continue
 		}
 		code, _ := ev.O.Get(ev.O.Type.Element("code"))
-		if len(code.S) >= 2 {
-			if msg := v2EventMessage[code.S[0]]; msg != "" {
-				keys = append(keys, msg+"^"+code.S)
+		event := code.S
+		if display, _ := ev.O.Get(ev.O.Type.Element("display")); strings.Count(display.S, "^") >= 1 && len(event) == 3 && v2EventMessage[event[0]] == event {
+			// Some senders code the message type (ADT) and give the whole MSH-9 as the
+			// display: "ADT^A01^ADT_A01".
+			event = strings.Split(display.S, "^")[1]
+		}
+		if len(event) >= 2 {
+			if msg := v2EventMessage[event[0]]; msg != "" {
+				keys = append(keys, msg+"^"+event)
 			}
 		}
 	}

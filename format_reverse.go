@@ -14,7 +14,7 @@ import (
 )
 
 // The reverse direction, FHIR R4 → HL7 v2, C-CDA and EDIFACT (docs/reverse.md). FHIR input
-// is read with fhir.ParseResource and exposed to the mappings through fhir.Tree (format
+// is read with fhir.ParseResourceLenient and exposed to the mappings through fhir.Tree (format
 // "fhir"); JSON that is not a FHIR resource (no resourceType) through jsondoc (format
 // "json"). The reverse mappings build the legacy format's parts as if they were resources:
 // each legacy format describes its parts to the engine as synthetic types (fhir.NewType) —
@@ -144,15 +144,23 @@ func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []b
 	// matched by the names of its top-level members ("json.patches").
 	srcFormat, what := "fhir", ""
 	var root tree.Node
+	var warnings []transform.Diagnostic
 	if doc, err := jsondoc.Parse(data); err == nil && doc.Kind == jsondoc.Object && doc.Member("resourceType") == nil {
 		srcFormat, what, root = "json", "JSON document", doc
 		for _, m := range doc.Members {
 			keys = append(keys, "json."+m.Name)
 		}
 	} else {
-		res, err := fhir.ParseResource(data)
+		// FHIR from other systems is often a little off (an R5 element, a dateTime without its
+		// colon): such elements are left out with a warning, as a legacy field that cannot
+		// be read is in the forward direction; the rest still converts.
+		res, problems, err := fhir.ParseResourceLenient(data)
 		if err != nil {
 			return fail("", err)
+		}
+		for _, p := range problems {
+			warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindValue,
+				Input: p.Path, Message: fmt.Sprintf("%v (at byte %d; left out)", p.Err, p.Offset)})
 		}
 		t := fhir.NewTree(res)
 		root, what = t.Root(), res.Type.Name
@@ -189,7 +197,7 @@ func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []b
 		return fail(params["messageType"], fmt.Errorf("%s: %w", m.Name, err))
 	}
 	return &Result{Index: index, Format: FormatFHIR, MessageType: w.MessageType, ControlID: w.ControlID, Mapping: m.Name,
-		Output: w.Bytes, Warnings: append(out.Diagnostics, w.Warnings...)}, nil
+		Output: w.Bytes, Warnings: append(append(warnings, out.Diagnostics...), w.Warnings...)}, nil
 }
 
 // notOfFormat is the warning for a resource a reverse mapping created that the target

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -376,5 +377,43 @@ func TestReverseErrors(t *testing.T) {
 				t.Errorf("got %v, want %v", err, tt.target)
 			}
 		})
+	}
+}
+
+// TestReverseLenient: FHIR from other systems that is a little off still converts; each
+// element left out is a warning naming its place and never its value.
+func TestReverseLenient(t *testing.T) {
+	_, rev := roundTripConverters(t)
+	in := `{"resourceType":"Bundle","type":"message","entry":[
+	  {"resource":{"resourceType":"MessageHeader","eventCoding":{"system":"http://terminology.hl7.org/CodeSystem/v2-0003","code":"ADT","display":"ADT^A04^ADT_A01"},"source":{"endpoint":"urn:x"}}},
+	  {"resource":{"resourceType":"Patient","identifier":[{"value":"MRN-9"}],"name":[{"family":"Quirk","given":["Ada"]}],
+	    "birthDate":"1970-02-30X","gender":"female","event":[{"code":"x"}]}}]}`
+	res, err := rev.ConvertMessage(context.Background(), []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, err := hl7v2.Parse(res.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MessageType != "ADT^A04" {
+		t.Errorf("message type %s; want ADT^A04 from the MessageHeader's display", res.MessageType)
+	}
+	for p, want := range map[hl7v2.Path]string{{Segment: "PID", Field: 3, Component: 1}: "MRN-9", {Segment: "PID", Field: 5, Component: 1}: "Quirk", {Segment: "PID", Field: 8}: "F", {Segment: "PID", Field: 7}: ""} {
+		if got := msg.Get(p); got != want {
+			t.Errorf("%v = %q, want %q", p, got, want)
+		}
+	}
+	var places []string
+	for _, w := range res.Warnings {
+		places = append(places, w.Input)
+		if strings.Contains(w.Error(), "1970-02-30X") {
+			t.Errorf("a warning quotes input data: %v", w)
+		}
+	}
+	for _, want := range []string{"Bundle.entry[1].resource.birthDate", "Bundle.entry[1].resource.event"} {
+		if !slices.Contains(places, want) {
+			t.Errorf("warnings at %v; want one at %s", places, want)
+		}
 	}
 }

@@ -29,6 +29,23 @@ const maxDepth = 512
 // ParseResource does not retain data.
 func ParseResource(data []byte) (*Resource, error) {
 	p := parser{data: data}
+	return p.parse()
+}
+
+// ParseResourceLenient is [ParseResource] for FHIR from the wild: a problem inside an element
+// leaves that element out and is returned in problems, and parsing goes on. Unknown elements
+// (an R5 element, a typo), invalid primitives ("2025-01-01T00:00:00-0500"), a JSON kind that
+// does not fit, empty values, duplicates and unknown contained resource types are all
+// recoverable; invalid JSON, nesting too deep and a root that is not a known resource are
+// not (err). A problem's Detail may quote input data; its Path and Err do not.
+func ParseResourceLenient(data []byte) (r *Resource, problems []*JSONError, err error) {
+	p := parser{data: data, lenient: true}
+	r, err = p.parse()
+	return r, p.problems, err
+}
+
+func (p *parser) parse() (*Resource, error) {
+	data := p.data
 	p.skipWS()
 	if p.pos >= len(data) || data[p.pos] != '{' {
 		return nil, p.fail(p.pos, ErrKind, "expected a resource object")
@@ -56,6 +73,24 @@ type parser struct {
 	path  []pathSeg
 	buf   []byte     // scratch for strings with escapes
 	nulls []nullSlot // nulls in primitive lists of the objects being parsed
+
+	lenient  bool         // leave out elements with problems (ParseResourceLenient)
+	problems []*JSONError // what was left out
+}
+
+// recover, in lenient mode, turns err — a problem with the value of the member that started
+// at valOff — into a problem report: the value is skipped and parsing goes on. It returns
+// err when it cannot: not lenient, invalid JSON, nesting too deep.
+func (p *parser) recover(err error, valOff, pathLen, nulls int) error {
+	je, ok := err.(*JSONError)
+	if !p.lenient || !ok || je.Err == ErrSyntax || je.Err == ErrTooDeep {
+		return err
+	}
+	p.problems = append(p.problems, je)
+	p.path = p.path[:pathLen]
+	p.nulls = p.nulls[:nulls]
+	p.pos = valOff
+	return p.skip()
 }
 
 // nullSlot is a null in a primitive list ("given": [null]) or its extension list
@@ -270,9 +305,14 @@ func (p *parser) object(o *Object, r *Resource) error {
 			name = key[1:]
 		}
 		e := o.Type.elementBytes(name)
+		valOff, pathLen, nullsAt, propsAt := p.pos, len(p.path), len(p.nulls), len(o.Props)
 		if e == nil || (ext && !e.Primitive()) {
 			p.push(string(key))
-			return p.fail(keyOff, ErrUnknownElement, strconv.Quote(string(key)))
+			err := p.fail(keyOff, ErrUnknownElement, strconv.Quote(string(key)))
+			if err := p.recover(err, valOff, pathLen, nullsAt); err != nil {
+				return err
+			}
+			continue
 		}
 		p.push(e.Name)
 		if ext {
@@ -280,10 +320,16 @@ func (p *parser) object(o *Object, r *Resource) error {
 		} else {
 			err = p.member(o, e, keyOff)
 		}
-		p.pop()
 		if err != nil {
-			return err
+			if err := p.recover(err, valOff, pathLen, nullsAt); err != nil {
+				return err
+			}
+			if len(o.Props) > propsAt { // a list element appended before the problem
+				o.Props = o.Props[:propsAt]
+			}
+			continue
 		}
+		p.pop()
 	}
 	if n == 0 {
 		return p.fail(open, ErrEmpty, "empty object")
@@ -293,7 +339,12 @@ func (p *parser) object(o *Object, r *Resource) error {
 		if v := &o.Prop(ns.e).Vals[ns.index]; v.S == "" && v.Ext == nil {
 			p.push(ns.e.Name)
 			p.path[len(p.path)-1].index = ns.index
-			return p.fail(ns.off, ErrNull, "")
+			err := p.fail(ns.off, ErrNull, "")
+			if !p.lenient {
+				return err
+			}
+			p.problems = append(p.problems, err) // the empty value stays: its text is ""
+			p.pop()
 		}
 	}
 	p.nulls = p.nulls[:nulls]

@@ -205,13 +205,7 @@ func FuzzParseResource(f *testing.F) {
 	f.Add(bundleJSON(f, assemble(f, labMessage(), AssembleOptions{Type: Transaction})))
 	f.Add([]byte(`{"resourceType":"Patient","name":[{"given":["A",null],"_given":[null,{"id":"x"}]}],"_birthDate":{"id":"b"}}`))
 	f.Add([]byte(`{"resourceType":"Observation","status":"final","code":{"text":"\u00e9\ud83d\ude00"},"valueQuantity":{"value":1.5e3}}`))
-	if files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", "fhir", "*.json")); len(files) > 0 {
-		for _, file := range files[:min(len(files), 50)] {
-			if data, err := os.ReadFile(file); err == nil {
-				f.Add(data)
-			}
-		}
-	}
+	addCorpusJSON(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := ParseResource(data)
 		if err != nil {
@@ -230,5 +224,99 @@ func FuzzParseResource(f *testing.F) {
 			t.Fatalf("not stable:\n%s\n%s", out, out2)
 		}
 		Validate(r)
+	})
+}
+
+// ParseResourceLenient leaves out each element with a problem, reports it by path, and keeps
+// the rest; invalid JSON still fails.
+func TestParseResourceLenient(t *testing.T) {
+	in := `{"resourceType":"Bundle","type":"collection","entry":[
+	  {"resource":{"resourceType":"Patient","id":"p1","birthDate":"1970-13-45","gender":"male",
+	    "name":[{"family":"Ng","given":["A",7]}],"nickname":"x"}},
+	  {"resource":{"resourceType":"Composition2"}},
+	  {"resource":{"resourceType":"Observation","status":"final","code":{"text":"Hb"},
+	    "effectiveDateTime":"2025-01-01T00:00:00-0500","valueQuantity":{},"note":[{"text":""}]}}]}`
+	r, problems, err := ParseResourceLenient([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.Path+": "+p.Err.Error())
+	}
+	want := []string{
+		"Bundle.entry[0].resource.birthDate: invalid primitive value",
+		"Bundle.entry[0].resource.name[0].given[1]: wrong JSON kind",
+		"Bundle.entry[0].resource.nickname: unknown element",
+		"Bundle.entry[1].resource: unknown resource type",
+		"Bundle.entry[2].resource.effectiveDateTime: invalid primitive value",
+		"Bundle.entry[2].resource.valueQuantity: empty value",
+		"Bundle.entry[2].resource.note[0].text: empty value",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// What had no problem is kept.
+	out := string(AppendResourceJSON(nil, r))
+	for _, s := range []string{`"gender":"male"`, `"family":"Ng"`, `"status":"final"`, `"id":"p1"`} {
+		if !strings.Contains(out, s) {
+			t.Errorf("output lacks %s: %s", s, out)
+		}
+	}
+	for _, s := range []string{"1970-13-45", "nickname", "given", "effectiveDateTime"} {
+		if strings.Contains(out, s) {
+			t.Errorf("output keeps %s: %s", s, out)
+		}
+	}
+	// The strict parser stops at the first.
+	if _, err := ParseResource([]byte(in)); err == nil || !strings.Contains(err.Error(), "birthDate") {
+		t.Errorf("strict: %v", err)
+	}
+	for _, bad := range []string{`{"resourceType":"Patient","gender":"male"`, `{"resourceType":"Nope"}`, `[1]`} {
+		if _, _, err := ParseResourceLenient([]byte(bad)); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
+	}
+}
+
+// addCorpusJSON seeds f with FHIR JSON of the shared corpus (the expected outputs of other
+// converters), when it is there.
+func addCorpusJSON(f *testing.F) {
+	for _, pattern := range []string{"ccda/*/*.json", "ccda/*/*/*.json", "hl7v2/ig/*.json", "edifact/lab-results/*/*/*.json"} {
+		files, _ := filepath.Glob(filepath.Join("..", "..", "shared", "corpus", pattern))
+		for _, file := range files[:min(len(files), 20)] {
+			if data, err := os.ReadFile(file); err == nil {
+				f.Add(data)
+			}
+		}
+	}
+}
+
+// FuzzParseResourceLenient: never a panic; problems and errors name offsets inside the input;
+// input the strict parser accepts has no problems and reads the same.
+func FuzzParseResourceLenient(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Patient","birthDate":"1970-13-45","name":[{"given":["A",7]}],"x":{}}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Nope"}},{"resource":{"resourceType":"Patient","gender":[]}}]}`))
+	addCorpusJSON(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r, problems, err := ParseResourceLenient(data)
+		for _, p := range problems {
+			if p.Offset < 0 || p.Offset > int64(len(data)) {
+				t.Fatalf("problem offset %d outside the input: %v", p.Offset, p)
+			}
+		}
+		strict, serr := ParseResource(data)
+		if serr == nil {
+			if err != nil || len(problems) > 0 {
+				t.Fatalf("strict parse succeeded, lenient: %v %v", err, problems)
+			}
+			if a, b := AppendResourceJSON(nil, strict), AppendResourceJSON(nil, r); !bytes.Equal(a, b) {
+				t.Fatalf("lenient reads differently:\n%s\n%s", a, b)
+			}
+		}
+		if err == nil {
+			AppendResourceJSON(nil, r)
+			Validate(r)
+		}
 	})
 }

@@ -67,13 +67,18 @@ ends with a count; the exit status is 1 if any file has an error.
 			if len(docs) > 1 {
 				name = fmt.Sprintf("%s:%d", f, i+1)
 			}
-			res, err := fhir.ParseResource(doc)
+			// Every problem is reported, not only the first: elements that cannot be read
+			// are reported and left out, and the rest is validated.
+			res, problems, err := fhir.ParseResourceLenient(doc)
 			if err != nil {
 				fmt.Fprintf(stdout, "FAIL %s: %v\n", name, err)
 				failed++
 				continue
 			}
-			errs := 0
+			errs := len(problems)
+			for _, p := range problems {
+				fmt.Fprintf(stdout, "  error %s: %v\n", name, p)
+			}
 			for _, is := range fhir.Validate(res) {
 				fmt.Fprintf(stdout, "  %s %s: %s: %s\n", is.Severity, name, is.Path, is.Message)
 				if is.Severity == "error" {
