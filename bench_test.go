@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/fhirbridge/fhirbridge"
 )
 
 // benchInputs are the reference inputs of DESIGN.md (from the shared corpus, when present)
@@ -68,4 +70,44 @@ func BenchmarkConvertParallel(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// reverseBenchInputs are our own FHIR examples, by target format.
+var reverseBenchInputs = []struct {
+	name   string
+	target fhirbridge.Format
+	params map[string]string
+	path   string
+}{
+	{"hl7v2/oru_r01", fhirbridge.FormatHL7v2, nil, "testdata/fhir/oru_r01.json"},
+	{"hl7v2/adt_a04", fhirbridge.FormatHL7v2, nil, "testdata/fhir/adt_a04.json"},
+}
+
+// BenchmarkReverse measures FHIR → legacy: read the FHIR JSON, run the reverse mappings,
+// write the message and parse it back (the writer's self-check).
+func BenchmarkReverse(b *testing.B) {
+	ctx := context.Background()
+	for _, in := range reverseBenchInputs {
+		data, err := os.ReadFile(in.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		conv, err := fhirbridge.New(fhirbridge.Options{Target: in.target, Params: in.params})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(in.name, func(b *testing.B) {
+			if _, err := conv.ConvertMessage(ctx, data); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				if _, err := conv.ConvertMessage(ctx, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+		})
+	}
 }

@@ -3,6 +3,7 @@ package fhirbridge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -145,19 +146,23 @@ func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []b
 	srcFormat, what := "fhir", ""
 	var root tree.Node
 	var warnings []transform.Diagnostic
-	if doc, err := jsondoc.Parse(data); err == nil && doc.Kind == jsondoc.Object && doc.Member("resourceType") == nil {
+	// FHIR from other systems is often a little off (an R5 element, a dateTime without its
+	// colon): such elements are left out with a warning, as a legacy field that cannot be
+	// read is in the forward direction; the rest still converts.
+	res, problems, err := fhir.ParseResourceLenient(data)
+	switch {
+	case errors.Is(err, fhir.ErrMissingResourceType):
+		doc, jerr := jsondoc.Parse(data)
+		if jerr != nil || doc.Kind != jsondoc.Object {
+			return fail("", err)
+		}
 		srcFormat, what, root = "json", "JSON document", doc
 		for _, m := range doc.Members {
 			keys = append(keys, "json."+m.Name)
 		}
-	} else {
-		// FHIR from other systems is often a little off (an R5 element, a dateTime without its
-		// colon): such elements are left out with a warning, as a legacy field that cannot
-		// be read is in the forward direction; the rest still converts.
-		res, problems, err := fhir.ParseResourceLenient(data)
-		if err != nil {
-			return fail("", err)
-		}
+	case err != nil:
+		return fail("", err)
+	default:
 		for _, p := range problems {
 			warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindValue,
 				Input: p.Path, Message: fmt.Sprintf("%v (at byte %d; left out)", p.Err, p.Offset)})
