@@ -34,7 +34,8 @@ var knownLoss = map[string]string{
 }
 
 // reverseTypes are the HL7 v2 message types (MSH-9.1^MSH-9.2) the reverse mappings write.
-var reverseTypes = map[string]bool{"ADT^A01": true, "ADT^A03": true, "ADT^A04": true, "ADT^A08": true, "ORU^R01": true, "VXU^V04": true}
+var reverseTypes = map[string]bool{"ADT^A01": true, "ADT^A03": true, "ADT^A04": true, "ADT^A08": true, "ADT^A13": true,
+	"ADT^A05": true, "ADT^A28": true, "ADT^A31": true, "ORU^R01": true, "VXU^V04": true}
 
 func roundTripConverters(t *testing.T) (fwd, rev *fhirbridge.Converter) {
 	t.Helper()
