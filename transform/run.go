@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type run struct {
 	vm       vm.VM
 	bufs     [][]tree.Node
 	depth    int
+	fillPath []string // fillRequired's element path
 	maxRes   int
 	err      error
 	scratch  []tree.Node
@@ -142,7 +144,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 		if dropped != nil {
 			dropRefs(&x.Object, dropped)
 		}
-		r.fillRequired(&x.Object, x, "")
+		r.fillRequired(&x.Object, x)
 		res.Resources = append(res.Resources, x)
 	}
 	res.Diagnostics = r.diags
@@ -587,14 +589,14 @@ func darExtension() *fhir.Object {
 // data-absent-reason, in o and in the objects below it, so the output is valid FHIR and says
 // honestly what is missing. Choice elements are left alone (none of R4's required ones can
 // be filled meaningfully), as are resources nested in Resource-typed elements.
-func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource, path string) {
+func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource) {
 	for _, e := range o.Type.Elements {
 		p := o.Prop(e)
 		if p == nil || len(p.Vals) == 0 {
 			if e.Min == 0 || e.Choice != "" || e.Type == "Resource" || e.Name == "url" && o.Type == extensionType {
 				continue
 			}
-			d := Diagnostic{Severity: SeverityWarning, Kind: KindValue, Input: res.Type.Name + path + "." + e.Name,
+			d := Diagnostic{Severity: SeverityWarning, Kind: KindValue, Input: res.Type.Name + r.elemPath(e.Name),
 				Message: "required element not in the input: marked data-absent-reason"}
 			r.diags = append(r.diags, d)
 			if e.Elem != nil && e.Elem.Kind == fhir.KindPrimitive {
@@ -612,10 +614,25 @@ func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource, path string) {
 		}
 		for i := range p.Vals {
 			if v := p.Vals[i]; v.Kind == fhir.ObjectValue && v.O != nil && v.R == nil && v.O.Type != extensionType {
-				r.fillRequired(v.O, res, path+"."+e.Name)
+				r.fillPath = append(r.fillPath, e.Name)
+				r.fillRequired(v.O, res)
+				r.fillPath = r.fillPath[:len(r.fillPath)-1]
 			}
 		}
 	}
+}
+
+// elemPath returns ".contact.name.family": the path fillRequired is at, then name. It is built
+// only for a warning.
+func (r *run) elemPath(name string) string {
+	var b strings.Builder
+	for _, n := range r.fillPath {
+		b.WriteByte('.')
+		b.WriteString(n)
+	}
+	b.WriteByte('.')
+	b.WriteString(name)
+	return b.String()
 }
 
 // dropRefs removes from o the references to dropped resources, and the objects (Reference,
