@@ -27,6 +27,21 @@ func primitiveValue(typ, s string) (fhir.Value, bool) {
 	return convertPrimitive(typ, s, zone{loc: time.UTC})
 }
 
+// collapseSpace trims s and turns each run of white space inside it into one space, as
+// FHIR's code type requires (Unicode white space too); it allocates only when s has such runs
+// or non-ASCII text (rarely).
+func collapseSpace(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == ' ' && isSpaceByte(s[i+1]) || c != ' ' && isSpaceByte(c) || c >= 0x80 {
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
+	return s
+}
+
+func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+
 // convertPrimitive converts text to the FHIR primitive typ.
 func convertPrimitive(typ, s string, z zone) (fhir.Value, bool) {
 	switch typ {
@@ -34,7 +49,7 @@ func convertPrimitive(typ, s string, z zone) (fhir.Value, bool) {
 		s = strings.TrimSpace(s)
 		return fhir.Value{Kind: fhir.StringValue, S: s}, s != ""
 	case "code":
-		s = strings.Join(strings.Fields(s), " ")
+		s = collapseSpace(s)
 		return fhir.Value{Kind: fhir.StringValue, S: s}, s != ""
 	case "id":
 		s = strings.TrimSpace(s)
@@ -247,8 +262,8 @@ func daysIn(y, m int) int {
 // seconds and an offset in FHIR, so minutes and seconds are padded with zeros and a missing
 // offset comes from z.
 func (t timestamp) format(typ string, z zone) (string, bool) {
-	var b []byte
-	b = appendInt(b, t.year, 4)
+	var buf [40]byte // "2006-01-02T15:04:05.000000000+05:30" fits: one allocation, the string
+	b := appendInt(buf[:0], t.year, 4)
 	if t.prec >= 2 {
 		b = append(b, '-')
 		b = appendInt(b, t.month, 2)
