@@ -148,3 +148,26 @@ func BenchmarkBuildObject(b *testing.B) {
 		o.Set(text, MakeString("Hemoglobin"))
 	}
 }
+
+// Objects from an ObjectSlab are independent, typed and empty, across blocks and resets.
+func TestObjectSlab(t *testing.T) {
+	var s ObjectSlab
+	cc := LookupType("CodeableConcept")
+	var objs []*Object
+	for i := 0; i < 100; i++ {
+		if i == 50 {
+			s.Reset()
+		}
+		o := s.New(cc)
+		if o.Type != cc || len(o.Props) != 0 {
+			t.Fatalf("object %d: %v %v", i, o.Type, o.Props)
+		}
+		o.Add(cc.Element("text"), Value{Kind: StringValue, S: string(rune('a' + i%26))})
+		objs = append(objs, o)
+	}
+	for i, o := range objs {
+		if got := o.Props[0].Vals[0].S; len(o.Props) != 1 || got != string(rune('a'+i%26)) {
+			t.Errorf("object %d holds %v", i, o.Props)
+		}
+	}
+}

@@ -61,6 +61,7 @@ type run struct {
 	bufs     [][]tree.Node
 	depth    int
 	fillPath []string // fillRequired's element path
+	objs     fhir.ObjectSlab
 	maxRes   int
 	err      error
 	scratch  []tree.Node
@@ -83,6 +84,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 	r := runPool.Get().(*run)
 	defer func() {
 		r.p, r.msg, r.cur, r.out, r.diags, r.err, r.params = nil, nil, nil, nil, nil, nil, nil
+		r.objs.Reset()
 		r.aliases = r.aliases[:0]
 		r.mapDepth = 0
 		for i := range r.bufs {
@@ -331,7 +333,7 @@ func (r *run) navigate(o *fhir.Object, steps []step) *fhir.Object {
 				continue
 			}
 		}
-		child := fhir.NewObject(e.Elem)
+		child := r.objs.New(e.Elem)
 		if e.List() {
 			o.Add(e, fhir.Value{Kind: fhir.ObjectValue, O: child})
 		} else {
@@ -374,7 +376,7 @@ func (r *run) child(parent *fhir.Object, s step) (*fhir.Object, bool) {
 			return last.O, false
 		}
 	}
-	return fhir.NewObject(e.Elem), true
+	return r.objs.New(e.Elem), true
 }
 
 func (r *run) put(parent *fhir.Object, s step, v fhir.Value) {
@@ -459,7 +461,7 @@ func (r *run) coding(ru *rule, x tree.Node, e *fhir.Element) *fhir.Object {
 	if e.Type == "CodeableConcept" {
 		codingType = e.Elem.Element("coding").Elem
 	}
-	c := fhir.NewObject(codingType)
+	c := r.objs.New(codingType)
 	if t.System != "" {
 		c.Set(codingType.Element("system"), fhir.Value{Kind: fhir.StringValue, S: t.System})
 	}
@@ -468,7 +470,7 @@ func (r *run) coding(ru *rule, x tree.Node, e *fhir.Element) *fhir.Object {
 		c.Set(codingType.Element("display"), fhir.Value{Kind: fhir.StringValue, S: t.Display})
 	}
 	if e.Type == "CodeableConcept" {
-		cc := fhir.NewObject(e.Elem)
+		cc := r.objs.New(e.Elem)
 		cc.Add(e.Elem.Element("coding"), fhir.Value{Kind: fhir.ObjectValue, O: c})
 		return cc
 	}
@@ -600,11 +602,11 @@ func (r *run) fillRequired(o *fhir.Object, res *fhir.Resource) {
 				Message: "required element not in the input: marked data-absent-reason"}
 			r.diags = append(r.diags, d)
 			if e.Elem != nil && e.Elem.Kind == fhir.KindPrimitive {
-				ext := fhir.NewObject(elementType)
+				ext := r.objs.New(elementType)
 				ext.Add(elemExtension, fhir.MakeObject(darExtension()))
 				o.Add(e, fhir.Value{Ext: ext})
 			} else if e.Elem != nil {
-				c := fhir.NewObject(e.Elem)
+				c := r.objs.New(e.Elem)
 				if xe := e.Elem.Element("extension"); xe != nil {
 					c.Add(xe, fhir.MakeObject(darExtension()))
 					o.Add(e, fhir.MakeObject(c))
