@@ -110,6 +110,9 @@ func New(opts Options) (*Converter, error) {
 	return c, nil
 }
 
+// testCompileOptions are extra compile options for this package's tests.
+var testCompileOptions []transform.Option
+
 // Compile compiles the built-in mappings with overlays into a program, with the schemas of
 // every supported format. It is what [New] uses; `fhirbridge mappings lint` calls it too.
 func Compile(overlays ...fs.FS) (*transform.Program, error) {
@@ -117,7 +120,7 @@ func Compile(overlays ...fs.FS) (*transform.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []transform.Option{transform.WithTargetTypes(reverseTargetTypes)}
+	opts := append([]transform.Option{transform.WithTargetTypes(reverseTargetTypes)}, testCompileOptions...)
 	for _, s := range []tree.Schema{hl7v2.Schema{}, cdaSchema(), edifactSchema(), fhirSchema(), jsonSchema()} {
 		if s != nil {
 			opts = append(opts, transform.WithSchema(s))

@@ -26,6 +26,7 @@ type Program struct {
 	docs     []*document
 	structs  map[string]map[string]string
 	byKey    map[string]*Message // format + "\x00" + match key → the first message mapping
+	fast     map[*vm.Program]*fastExpr
 }
 
 // Message is one compiled message mapping: the entry point for inputs whose type it matches.
@@ -118,6 +119,13 @@ type config struct {
 	layers  [][]File
 	funcs   *Registry
 	types   []func(string) *fhir.Type
+	vmOnly  bool
+}
+
+// WithVMOnly runs every expression on expr's VM, not natively (see fastexpr.go): for
+// checking that both give the same results, and for debugging.
+func WithVMOnly() Option {
+	return func(c *config) { c.vmOnly = true }
 }
 
 // WithSchema registers the path language of a source format. Message mappings whose format has
@@ -167,8 +175,10 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 			paths:   map[string]map[string]tree.Path{},
 			structs: map[string]map[string]string{},
 			byKey:   map[string]*Message{},
+			fast:    map[*vm.Program]*fastExpr{},
 		},
-		funcs: cfg.funcs,
+		vmOnly: cfg.vmOnly,
+		funcs:  cfg.funcs,
 		types: cfg.types,
 		exprs: map[exprKey]*vm.Program{},
 	}
@@ -214,6 +224,7 @@ type compiler struct {
 	messages map[string]*document
 	extends  []*document
 	msgOrder []string
+	vmOnly   bool
 }
 
 func (c *compiler) errorf(p pos, k Kind, format string, args ...any) {

@@ -194,7 +194,15 @@ func (r *run) apply(ru *rule, n tree.Node, t *fhir.Object) {
 }
 
 func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
-	if ru.when != nil {
+	if f := r.p.fast[ru.when]; f != nil {
+		prev, prevV := r.cur, r.env.V
+		r.cur, r.env.V = x, x.Text()
+		ok := f.bl(r)
+		r.cur, r.env.V = prev, prevV
+		if !ok {
+			return
+		}
+	} else if ru.when != nil {
 		ok, err := r.eval(ru.when, x)
 		if err != nil {
 			r.warn(ru, KindRuntime, x, "when: %v (rule skipped)", err)
@@ -395,6 +403,16 @@ func (r *run) text(ru *rule, x tree.Node) (string, bool) {
 			prevRoot, prevSrc := r.mapRoot, r.mapSrc
 			r.mapRoot, r.mapSrc = x, ru.mp.source
 			defer func() { r.mapRoot, r.mapSrc = prevRoot, prevSrc }()
+		}
+		if f := r.p.fast[ru.value]; f != nil {
+			prev, prevV := r.cur, r.env.V
+			r.cur, r.env.V = x, x.Text()
+			defer func() { r.cur, r.env.V = prev, prevV }()
+			if f.bl != nil {
+				return strconv.FormatBool(f.bl(r)), true
+			}
+			s := f.str(r)
+			return s, s != ""
 		}
 		out, err := r.eval(ru.value, x)
 		if err != nil {

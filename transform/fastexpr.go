@@ -1,0 +1,287 @@
+package transform
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// Most mapping expressions are small: comparisons of input text with literals, code-map
+// lookups, conditions joined with && and ||, a ternary choosing between strings. expr's VM
+// runs them on a stack of `any`, which costs an allocation for every string a function
+// returns — the largest share of a conversion's allocations. For an expression made only of
+// the forms below, the compiler also builds native Go closures over the typed AST, and the
+// run calls those instead of the VM. Anything else (registered functions, numbers, member
+// access, …) runs on the VM as before; both give the same results (fastexpr_test.go checks
+// every expression of the built-in mappings both ways).
+//
+//	'literal'  v  get('path')  has('path')  param('name')  code|system|display(map, s)
+//	upper(s)  lower(s)  trim(s)  s[i:j]  s + s
+//	s == s  s != s  b == b  b != b  s in ['a', …]  s contains|startsWith|endsWith s
+//	s matches 'literal'  !b  not b  b && b  b and b  b || b  b or b  c ? x : x
+
+// fastExpr is the native form of an expression: exactly one of str and bl is set.
+type fastExpr struct {
+	str func(r *run) string
+	bl  func(r *run) bool
+}
+
+// compileFast returns the native form of a type-checked expression AST, or nil when it uses
+// a form the native evaluator does not have.
+func compileFast(n ast.Node) *fastExpr {
+	s, b := fastNode(n)
+	if s == nil && b == nil {
+		return nil
+	}
+	return &fastExpr{str: s, bl: b}
+}
+
+// fastNode compiles n to a string or a bool closure; both nil when it cannot.
+func fastNode(n ast.Node) (func(*run) string, func(*run) bool) {
+	switch n := n.(type) {
+	case *ast.StringNode:
+		v := n.Value
+		return func(*run) string { return v }, nil
+	case *ast.BoolNode:
+		v := n.Value
+		return nil, func(*run) bool { return v }
+	case *ast.ConstantNode:
+		switch v := n.Value.(type) {
+		case string:
+			return func(*run) string { return v }, nil
+		case bool:
+			return nil, func(*run) bool { return v }
+		}
+	case *ast.IdentifierNode:
+		if n.Value == "v" {
+			return func(r *run) string { return r.env.V }, nil
+		}
+	case *ast.CallNode:
+		return fastCall(n)
+	case *ast.BuiltinNode:
+		if len(n.Arguments) != 1 {
+			return nil, nil
+		}
+		a := fastString(n.Arguments[0])
+		if a == nil {
+			return nil, nil
+		}
+		switch n.Name {
+		case "upper":
+			return func(r *run) string { return strings.ToUpper(a(r)) }, nil
+		case "lower":
+			return func(r *run) string { return strings.ToLower(a(r)) }, nil
+		case "trim":
+			return func(r *run) string { return strings.TrimSpace(a(r)) }, nil
+		}
+	case *ast.UnaryNode:
+		if n.Operator == "!" || n.Operator == "not" {
+			if b := fastBool(n.Node); b != nil {
+				return nil, func(r *run) bool { return !b(r) }
+			}
+		}
+	case *ast.BinaryNode:
+		return nil, fastBinary(n)
+	case *ast.ConditionalNode:
+		c := fastBool(n.Cond)
+		if c == nil {
+			return nil, nil
+		}
+		s1, b1 := fastNode(n.Exp1)
+		s2, b2 := fastNode(n.Exp2)
+		switch {
+		case s1 != nil && s2 != nil:
+			return func(r *run) string {
+				if c(r) {
+					return s1(r)
+				}
+				return s2(r)
+			}, nil
+		case b1 != nil && b2 != nil:
+			return nil, func(r *run) bool {
+				if c(r) {
+					return b1(r)
+				}
+				return b2(r)
+			}
+		}
+	case *ast.SliceNode:
+		return fastSlice(n), nil
+	}
+	return nil, nil
+}
+
+func fastString(n ast.Node) func(*run) string { s, _ := fastNode(n); return s }
+
+func fastBool(n ast.Node) func(*run) bool { _, b := fastNode(n); return b }
+
+// fastCall compiles the env functions; registered functions stay on the VM.
+func fastCall(n *ast.CallNode) (func(*run) string, func(*run) bool) {
+	id, ok := n.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return nil, nil
+	}
+	lit := func(i int) (string, bool) {
+		if i >= len(n.Arguments) {
+			return "", false
+		}
+		s, ok := n.Arguments[i].(*ast.StringNode)
+		if !ok {
+			return "", false
+		}
+		return s.Value, true
+	}
+	switch id.Value {
+	case "get", "has", "param":
+		p, ok := lit(0)
+		if !ok || len(n.Arguments) != 1 {
+			return nil, nil
+		}
+		switch id.Value {
+		case "get":
+			return func(r *run) string { return r.get(p) }, nil
+		case "has":
+			return nil, func(r *run) bool { return r.has(p) }
+		default:
+			return func(r *run) string { return r.param(p) }, nil
+		}
+	case "code", "system", "display":
+		m, ok := lit(0)
+		if !ok || len(n.Arguments) != 2 {
+			return nil, nil
+		}
+		a := fastString(n.Arguments[1])
+		if a == nil {
+			return nil, nil
+		}
+		switch id.Value {
+		case "code":
+			return func(r *run) string { return r.code(m, a(r)) }, nil
+		case "system":
+			return func(r *run) string { return r.system(m, a(r)) }, nil
+		default:
+			return func(r *run) string { return r.display(m, a(r)) }, nil
+		}
+	}
+	return nil, nil
+}
+
+func fastBinary(n *ast.BinaryNode) func(*run) bool {
+	switch n.Operator {
+	case "&&", "and":
+		l, r := fastBool(n.Left), fastBool(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(x *run) bool { return l(x) && r(x) }
+	case "||", "or":
+		l, r := fastBool(n.Left), fastBool(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		return func(x *run) bool { return l(x) || r(x) }
+	case "==", "!=":
+		neg := n.Operator == "!="
+		ls, lb := fastNode(n.Left)
+		rs, rb := fastNode(n.Right)
+		switch {
+		case ls != nil && rs != nil:
+			return func(x *run) bool { return (ls(x) == rs(x)) != neg }
+		case lb != nil && rb != nil:
+			return func(x *run) bool { return (lb(x) == rb(x)) != neg }
+		}
+	case "in":
+		l := fastString(n.Left)
+		if l == nil {
+			return nil
+		}
+		set := map[string]struct{}{}
+		switch rt := n.Right.(type) {
+		case *ast.ConstantNode: // the optimizer's form of a literal list
+			m, ok := rt.Value.(map[string]struct{})
+			if !ok {
+				return nil
+			}
+			set = m
+		case *ast.ArrayNode:
+			for _, e := range rt.Nodes {
+				s, ok := e.(*ast.StringNode)
+				if !ok {
+					return nil
+				}
+				set[s.Value] = struct{}{}
+			}
+		default:
+			return nil
+		}
+		return func(x *run) bool { _, ok := set[l(x)]; return ok }
+	case "contains", "startsWith", "endsWith":
+		l, r := fastString(n.Left), fastString(n.Right)
+		if l == nil || r == nil {
+			return nil
+		}
+		switch n.Operator {
+		case "contains":
+			return func(x *run) bool { return strings.Contains(l(x), r(x)) }
+		case "startsWith":
+			return func(x *run) bool { return strings.HasPrefix(l(x), r(x)) }
+		default:
+			return func(x *run) bool { return strings.HasSuffix(l(x), r(x)) }
+		}
+	case "matches":
+		l := fastString(n.Left)
+		lit, ok := n.Right.(*ast.StringNode)
+		if l == nil || !ok {
+			return nil
+		}
+		re, err := regexp.Compile(lit.Value)
+		if err != nil {
+			return nil
+		}
+		return func(x *run) bool { return re.MatchString(l(x)) }
+	}
+	return nil
+}
+
+// fastSlice compiles s[i:j] on a string with constant bounds, clamped as expr does.
+func fastSlice(n *ast.SliceNode) func(*run) string {
+	s := fastString(n.Node)
+	if s == nil || n.Node.Type() == nil || n.Node.Type().Kind() != reflect.String {
+		return nil
+	}
+	bound := func(b ast.Node) (int, bool, bool) { // value, given, ok
+		switch b := b.(type) {
+		case nil:
+			return 0, false, true
+		case *ast.IntegerNode:
+			return b.Value, true, true
+		}
+		return 0, false, false
+	}
+	from, hasFrom, ok1 := bound(n.From)
+	to, hasTo, ok2 := bound(n.To)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	return func(x *run) string {
+		v := s(x)
+		a, b := 0, len(v)
+		if hasFrom {
+			a = from
+		}
+		if hasTo {
+			b = to
+		}
+		if a < 0 {
+			a = max(len(v)+a, 0)
+		}
+		if b < 0 {
+			b = max(len(v)+b, 0)
+		}
+		b = min(b, len(v))
+		a = min(a, b)
+		return v[a:b]
+	}
+}
