@@ -179,8 +179,8 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 		},
 		vmOnly: cfg.vmOnly,
 		funcs:  cfg.funcs,
-		types: cfg.types,
-		exprs: map[exprKey]*vm.Program{},
+		types:  cfg.types,
+		exprs:  map[exprKey]*vm.Program{},
 	}
 	for _, s := range cfg.schemas {
 		c.p.schemas[s.Name()] = s

@@ -40,7 +40,9 @@ func collapseSpace(s string) string {
 	return s
 }
 
-func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' }
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
 
 // convertPrimitive converts text to the FHIR primitive typ.
 func convertPrimitive(typ, s string, z zone) (fhir.Value, bool) {
