@@ -101,7 +101,11 @@ func chromium() string {
 type example struct {
 	Format string `json:"format"`
 	Name   string `json:"name"`
+	To     string `json:"to"` // FHIR examples: the legacy format they convert to
 }
+
+// legacyStart is how the reverse direction's output of each format begins.
+var legacyStart = map[string][]string{"hl7v2": {"MSH|"}, "cda": {"<?xml", "<ClinicalDocument"}, "edifact": {"UNA", "UNB+"}}
 
 // pageResult is what the page shows after a conversion.
 type pageResult struct {
@@ -262,6 +266,17 @@ func TestPlayground(t *testing.T) {
 				if len(r.Errors) > 0 {
 					failed = append(failed, fmt.Sprintf("%s: %s", ex.Name, r.Errors[0]))
 					continue
+				}
+				if format == "fhir" { // the reverse direction: the page shows the legacy text
+					ok := false
+					for _, p := range legacyStart[ex.To] {
+						ok = ok || strings.HasPrefix(strings.TrimSpace(r.Bundle), p)
+					}
+					if !ok {
+						t.Errorf("%s → %s: the page shows %.60q", ex.Name, ex.To, r.Bundle)
+					}
+					t.Logf("%s: %s, converted in %.2f ms", ex.Name, r.Summary, r.TimingMs)
+					return
 				}
 				checkBundle(t, ex.Name, r.Bundle)
 				if r.TreeRows == 0 || !r.Patient {

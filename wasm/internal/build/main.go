@@ -116,6 +116,7 @@ func mb(n int) float64 { return float64(n) / 1e6 }
 type example struct {
 	Format string `json:"format"` // as fhirbridge.Detect names it
 	Name   string `json:"name"`   // path under testdata: "hl7v2/adt_a01.hl7"
+	To     string `json:"to,omitempty"` // for FHIR examples, the format they convert to
 	Text   string `json:"text,omitempty"`
 	Base64 string `json:"base64,omitempty"` // instead of text, for files that are not UTF-8
 }
@@ -126,7 +127,19 @@ type example struct {
 var skipped = []string{"golden", "regress", "fuzz", "fuzz-cache"}
 
 // formatOrder is the order of the formats on the page.
-var formatOrder = []fhirbridge.Format{fhirbridge.FormatHL7v2, fhirbridge.FormatCDA, fhirbridge.FormatEDIFACT}
+var formatOrder = []fhirbridge.Format{fhirbridge.FormatHL7v2, fhirbridge.FormatCDA, fhirbridge.FormatEDIFACT, fhirbridge.FormatFHIR}
+
+// exampleTarget is the format a FHIR example converts to, by its name: C-CDA for documents
+// (ccd, ccda), EDIFACT for the NHS messages (nhais, medrpt, edifact), else HL7 v2.
+func exampleTarget(rel string) string {
+	switch n := strings.ToLower(rel); {
+	case strings.Contains(n, "ccd"):
+		return "cda"
+	case strings.Contains(n, "nhais"), strings.Contains(n, "medrpt"), strings.Contains(n, "edifact"), strings.Contains(n, "fhsreg"):
+		return "edifact"
+	}
+	return "hl7v2"
+}
 
 func findExamples(testdata string) ([]example, error) {
 	var out []example
@@ -159,6 +172,9 @@ func findExamples(testdata string) ([]example, error) {
 			return nil // expected outputs, notes, schemas
 		}
 		e := example{Format: string(f), Name: rel}
+		if f == fhirbridge.FormatFHIR {
+			e.To = exampleTarget(rel)
+		}
 		if utf8.Valid(data) {
 			e.Text = string(data)
 		} else {

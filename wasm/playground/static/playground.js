@@ -101,7 +101,8 @@ async function loadExamples() {
 	}
 	for (const [format, items] of groups) {
 		const group = el("div", "group");
-		group.append(el("span", "label", `${formatNames[format] ?? format}:`));
+		const label = format === "fhir" ? "FHIR (to HL7 v2, C-CDA, EDIFACT)" : formatNames[format] ?? format;
+		group.append(el("span", "label", `${label}:`));
 		for (const ex of items) {
 			const base = ex.name.split("/").pop();
 			const b = el("button", "", base.replace(/\.[^.]+$/, ""));
@@ -110,6 +111,7 @@ async function loadExamples() {
 			b.dataset.format = ex.format;
 			b.dataset.name = ex.name;
 			b.addEventListener("click", () => {
+				$("to").value = ex.to ?? "fhir"; // FHIR examples convert to a legacy format
 				if (ex.base64 !== undefined) {
 					const bytes = Uint8Array.from(atob(ex.base64), (c) => c.charCodeAt(0));
 					setInput(decode(bytes), bytes);
@@ -218,6 +220,11 @@ async function convert() {
 	output.dataset.state = "running";
 	$("summary").textContent = "Converting…";
 	$("timing").textContent = "";
+	// The direction follows the input: legacy formats convert to FHIR, FHIR to the chosen
+	// legacy format (HL7 v2 unless another is chosen).
+	const detected = await state.engine.detect($("input").value.slice(0, 1024));
+	if (detected !== "fhir" && detected !== "unknown" && $("to").value !== "fhir") $("to").value = "fhir";
+	if (detected === "fhir" && $("to").value === "fhir") $("to").value = "hl7v2";
 	const result = await state.engine.convert(currentInput(), {
 		from: $("from").value,
 		to: $("to").value,
