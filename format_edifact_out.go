@@ -156,6 +156,7 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 	var buf bytes.Buffer
 	w := edifact.NewWriter(&buf)
 	w.Delims = edifact.DefaultDelims.ForVersion(version)
+	w.Syntax = syntax
 	w.Newline = params["newline"] != "false"
 	una := params["una"] == "true" || params["una"] == "" && syntax != "UNOA" && syntax != "UNOB"
 	if una {
