@@ -295,3 +295,27 @@ func medrptFacts(t *testing.T, bundle []byte) []string {
 	sort.Strings(facts)
 	return facts
 }
+
+// TestReverseMEDRPTLatin1: MEDRPT is UNOC (ISO 8859-1); a name with a letter beyond ASCII is
+// written in ISO 8859-1 and reads back the same.
+func TestReverseMEDRPTLatin1(t *testing.T) {
+	data, err := os.ReadFile("testdata/fhir/medrpt/report.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = bytes.Replace(data, []byte(`"family": "SMITH"`), []byte(`"family": "BRONTË"`), 1)
+	res, err := medrptReverse.ConvertMessage(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(res.Output, []byte("SU:BRONT\xcb+")) {
+		t.Errorf("the name is not written in ISO 8859-1:\n%s", res.Output)
+	}
+	back, err := testConverter.ConvertMessage(context.Background(), res.Output)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(medrptFacts(t, back.JSON()), "\n"), "family:BRONTË ") {
+		t.Errorf("the name did not come back:\n%s", back.JSON())
+	}
+}
