@@ -25,9 +25,10 @@ import (
 // (NHS number or local number, name, birth date, gender, address), parties (identifiers,
 // names, the laboratory's department), report (code, status, issued, identifier), clinical
 // notes, specimens (type, identifiers, times, quantity, notes) and results (code, value, unit,
-// comparator, reference range, interpretation, status, notes, test group, specimen).
-// What does not survive is not in the Bundle in the first place (docs/reverse-medrpt.md):
-// the interchange and message references, DTM+137, NAD+MR, the UNB partner qualifiers.
+// comparator, reference range, interpretation, status, notes, test group, specimen) — and,
+// stronger, the same resources but for ids and reference strings. What does not survive is
+// what the forward mapping does not put in the Bundle (docs/reverse-medrpt.md): the
+// interchange and message references, DTM+137, NAD+MR, the UNB partner qualifiers.
 
 var medrptReverse = func() *fhirbridge.Converter {
 	c, err := fhirbridge.New(fhirbridge.Options{Target: fhirbridge.FormatEDIFACT})
@@ -67,6 +68,10 @@ func medrptRoundTrip(t *testing.T, name string, first *fhirbridge.Result) []byte
 	}
 	if len(second[0].Warnings) > len(first.Warnings) {
 		t.Errorf("%s: the second forward conversion warns more (%d) than the first (%d): %v", name, len(second[0].Warnings), len(first.Warnings), second[0].Warnings)
+	}
+	// Stronger than the facts: every resource the same but for ids and reference strings.
+	if lost, added := diffFacts(normalBundle(t, first.JSON()), normalBundle(t, second[0].JSON())); len(lost)+len(added) > 0 {
+		t.Errorf("%s: resources differ after the round trip\nlost:  %s\nadded: %s", name, strings.Join(lost, "\n       "), strings.Join(added, "\n       "))
 	}
 	want, got := medrptFacts(t, first.JSON()), medrptFacts(t, second[0].JSON())
 	if lost, added := diffFacts(want, got); len(lost)+len(added) > 0 {
@@ -318,4 +323,60 @@ func TestReverseMEDRPTLatin1(t *testing.T) {
 	if !strings.Contains(strings.Join(medrptFacts(t, back.JSON()), "\n"), "family:BRONTË ") {
 		t.Errorf("the name did not come back:\n%s", back.JSON())
 	}
+}
+
+// normalBundle renders a Bundle as its timestamp and its resources as canonical JSON, sorted,
+// with ids left out and each reference replaced by the type of the resource it points to.
+func normalBundle(t *testing.T, bundle []byte) []string {
+	t.Helper()
+	var b struct {
+		Timestamp string `json:"timestamp"`
+		Entry     []struct {
+			FullURL  string         `json:"fullUrl"`
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(bundle))
+	dec.UseNumber()
+	if err := dec.Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	types := map[string]string{}
+	for _, e := range b.Entry {
+		types[e.FullURL], _ = e.Resource["resourceType"].(string)
+	}
+	var norm func(v any) any
+	norm = func(v any) any {
+		switch x := v.(type) {
+		case map[string]any:
+			out := map[string]any{}
+			for k, y := range x {
+				switch ref, _ := y.(string); {
+				case k == "id":
+				case k == "reference" && types[ref] != "":
+					out[k] = types[ref]
+				default:
+					out[k] = norm(y)
+				}
+			}
+			return out
+		case []any:
+			out := make([]any, len(x))
+			for i, y := range x {
+				out[i] = norm(y)
+			}
+			return out
+		}
+		return v
+	}
+	out := []string{"timestamp=" + factString(b.Timestamp)}
+	for _, e := range b.Entry {
+		j, err := json.Marshal(norm(e.Resource))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(j))
+	}
+	sort.Strings(out)
+	return out
 }
