@@ -37,7 +37,7 @@ const ediComponents = 20
 var ediSegmentElements = map[string]int{
 	"UNB": 11, "UNH": 4, "UNT": 2, "UNZ": 2,
 	"BGM": 4, "DTM": 1, "NAD": 9, "RFF": 1, "HEA": 2, "GIS": 1, "LOC": 5, "FTX": 5,
-	"PNA": 10, "PDI": 3, "QTY": 1, "CIN": 2, "SPR": 2, "ADR": 6, "STS": 4, "SEQ": 2,
+	"PNA": 10, "PDI": 3, "QTY": 2, "CIN": 2, "SPR": 2, "ADR": 6, "STS": 4, "SEQ": 2,
 	"SPC": 2, "INV": 3, "RSL": 7, "RND": 4, "NMR": 4, "NIR": 4, "FCC": 3, "COM": 1, "CTA": 2,
 }
 
@@ -156,6 +156,7 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 	var buf bytes.Buffer
 	w := edifact.NewWriter(&buf)
 	w.Delims = edifact.DefaultDelims.ForVersion(version)
+	w.Syntax = syntax
 	w.Newline = params["newline"] != "false"
 	una := params["una"] == "true" || params["una"] == "" && syntax != "UNOA" && syntax != "UNOB"
 	if una {

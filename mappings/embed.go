@@ -18,5 +18,5 @@ import "embed"
 
 // FS holds the built-in mapping files.
 //
-//go:embed hl7v2 codes edifact ccda fhir-to-hl7v2 nhs-cda
+//go:embed hl7v2 codes edifact ccda fhir-to-hl7v2 fhir-to-edifact nhs-cda
 var FS embed.FS

@@ -347,3 +347,22 @@ rules:
 		t.Errorf("Condition.subject: %s", got)
 	}
 }
+
+// TestRunIndex: index() counts the nodes a rule with a from has run on (its when held);
+// index(1) is the enclosing rule's count.
+func TestRunIndex(t *testing.T) {
+	extra := `
+extend: PID[Patient]
+rules:
+  - from: PID-5
+    when: "get('.1') != 'Skip'"
+    rules:
+      - {to: "identifier[+].value", value: "'n' + string(index() + 1)"}
+      - {from: "PID-3", to: "identifier[+].value", value: "string(index(1) + 1) + '.' + string(index() + 1)"}
+`
+	got := resourceJSON(run(t, extra, strings.Replace(msgA01, "Doe^Jane~Roe^J", "Doe^Jane~Skip~Roe^J", 1)), "Patient")
+	want := `"identifier":[{"value":"n1"},{"value":"1.1"},{"value":"1.2"},{"value":"n2"},{"value":"2.1"},{"value":"2.2"}]`
+	if !strings.Contains(got, want) {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+}

@@ -28,6 +28,12 @@ type exprEnv struct {
 	// Param returns a run parameter (RunOptions.Params), "" if not set: the reverse direction
 	// reads the sending application, control id and the like from them.
 	Param func(name string) string `expr:"param"`
+	// Index returns how many nodes before the current one the innermost rule with a from
+	// has run on (its when held), from 0: the position of the current node among those the
+	// rule builds something for. index(1) is the same for the enclosing rule with a from,
+	// and so on; 0 outside any from. The reverse mappings number what a target format
+	// numbers (EDIFACT SEQ, and references to it from nested groups).
+	Index func(level ...int) int `expr:"index"`
 }
 
 // pathFuncs are the env functions whose first argument is a source path.

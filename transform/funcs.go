@@ -4,6 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
 )
 
 // standardFuncs are the pure functions every mapping expression can call, besides expr's
@@ -113,6 +116,20 @@ var standardFuncs = map[string]registered{
 		},
 		types: []any{new(func(string) string)},
 	},
+	"localTime": {
+		doc: "localTime(ts, zone): a timestamp (FHIR or YYYYMMDD[HHMM[SS]][+ZZZZ]) as the wall-clock digits YYYY[MM[DD[HH[MM[SS]]]]] in the IANA zone, keeping its precision (for formats whose times carry no offset); a time without an offset is taken as it is",
+		fn: func(params ...any) (any, error) {
+			return localTime(params[0].(string), params[1].(string))
+		},
+		types: []any{new(func(string, string) string)},
+	},
+	"wrap": {
+		doc: "wrap(s, width): s in lines of at most width characters, broken at spaces (the space at each break is dropped), a longer word cut",
+		fn: func(params ...any) (any, error) {
+			return wrap(params[0].(string), params[1].(int)), nil
+		},
+		types: []any{new(func(string, int) []string)},
+	},
 	"format": {
 		doc: "format(pattern, args…): fmt.Sprintf with %s verbs",
 		fn: func(params ...any) (any, error) {
@@ -153,4 +170,61 @@ func isOID(s string) bool {
 		}
 	}
 	return dots > 0
+}
+
+// zones caches the locations localTime has loaded (time.LoadLocation reads the zone database
+// on every call).
+var zones sync.Map
+
+func localTime(s, zoneName string) (string, error) {
+	t, ok := parseTimestamp(s)
+	if !ok {
+		return "", nil
+	}
+	if t.prec > 3 && t.hasOffset {
+		loc, ok := zones.Load(zoneName)
+		if !ok {
+			l, err := time.LoadLocation(zoneName)
+			if err != nil {
+				return "", fmt.Errorf("localTime: zone %q: %w", zoneName, err)
+			}
+			loc, _ = zones.LoadOrStore(zoneName, l)
+		}
+		u := time.Date(t.year, time.Month(t.month), t.day, t.hour, t.min, t.sec, 0, time.FixedZone("", t.offset*60)).In(loc.(*time.Location))
+		t.year, t.month, t.day, t.hour, t.min, t.sec = u.Year(), int(u.Month()), u.Day(), u.Hour(), u.Minute(), u.Second()
+	}
+	widths := []int{4, 2, 2, 2, 2, 2}
+	vals := []int{t.year, t.month, t.day, t.hour, t.min, t.sec}
+	var b []byte
+	for i := 0; i < t.prec && i < len(vals); i++ {
+		b = appendInt(b, vals[i], widths[i])
+	}
+	return string(b), nil
+}
+
+// wrap breaks s into lines of at most width runes at spaces, dropping the space at each
+// break, so that joining the lines with single spaces gives s back (unless a word is longer
+// than width, which is cut).
+func wrap(s string, width int) []string {
+	if s == "" || width <= 0 {
+		return nil
+	}
+	var lines []string
+	for utf8.RuneCountInString(s) > width {
+		// cut: the byte offset after width runes.
+		cut, n := 0, 0
+		for cut < len(s) && n < width {
+			_, size := utf8.DecodeRuneInString(s[cut:])
+			cut += size
+			n++
+		}
+		if sp := strings.LastIndexByte(s[:cut+1], ' '); sp > 0 {
+			lines = append(lines, s[:sp])
+			s = s[sp+1:]
+			continue
+		}
+		lines = append(lines, s[:cut])
+		s = s[cut:]
+	}
+	return append(lines, s)
 }

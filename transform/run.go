@@ -69,11 +69,12 @@ type run struct {
 	mapSrc   string    // that map's source type ("CX")
 	mapDepth int       // maps being applied, nested
 	params   map[string]string
+	counts   []int // per enclosing rule with a from: the nodes it has run on so far (index())
 }
 
 var runPool = sync.Pool{New: func() any {
 	r := &run{}
-	r.env = exprEnv{Get: r.get, Has: r.has, All: r.all, Code: r.code, System: r.system, Display: r.display, Param: r.param}
+	r.env = exprEnv{Get: r.get, Has: r.has, All: r.all, Code: r.code, System: r.system, Display: r.display, Param: r.param, Index: r.index}
 	return r
 }}
 
@@ -86,6 +87,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 		r.p, r.msg, r.cur, r.out, r.diags, r.err, r.params = nil, nil, nil, nil, nil, nil, nil
 		r.objs.Reset()
 		r.aliases = r.aliases[:0]
+		r.counts = r.counts[:0]
 		r.mapDepth = 0
 		for i := range r.bufs {
 			clear(r.bufs[i])
@@ -186,40 +188,47 @@ func (r *run) apply(ru *rule, n tree.Node, t *fhir.Object) {
 	nodes := ru.from.Select(r.origin(ru.fromType, n), r.bufs[d][:0])
 	r.bufs[d] = nodes
 	r.depth++
+	r.counts = append(r.counts, 0)
+	c := len(r.counts) - 1
 	for i := 0; i < len(nodes) && r.err == nil; i++ {
-		r.applyOne(ru, nodes[i], t)
+		if r.applyOne(ru, nodes[i], t) {
+			r.counts[c]++
+		}
 	}
+	r.counts = r.counts[:c]
 	r.depth--
 	clear(nodes)
 }
 
-func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
+// applyOne runs a rule on one node. It reports whether the rule ran (its when held and its
+// nested rules had something to read), for index().
+func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) bool {
 	if f := r.p.fast[ru.when]; f != nil {
 		prev, prevV := r.cur, r.env.V
 		r.cur, r.env.V = x, x.Text()
 		ok := f.bl(r)
 		r.cur, r.env.V = prev, prevV
 		if !ok {
-			return
+			return false
 		}
 	} else if ru.when != nil {
 		ok, err := r.eval(ru.when, x)
 		if err != nil {
 			r.warn(ru, KindRuntime, x, "when: %v (rule skipped)", err)
-			return
+			return false
 		}
 		if b, _ := ok.(bool); !b {
-			return
+			return false
 		}
 	}
 	if ru.guard != nil && !r.anySelects(ru.guard, x) {
-		return
+		return false
 	}
 	tgt := t
 	if ru.on >= 0 {
 		res := r.lookup(ru.on)
 		if res == nil {
-			return // the named resource was not created for this input
+			return true // the named resource was not created for this input
 		}
 		tgt = &res.Object
 	}
@@ -227,7 +236,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 	if ru.resource != nil {
 		if len(r.out) >= r.maxRes {
 			r.err = fmt.Errorf("transform: input produces more than %d resources", r.maxRes)
-			return
+			return true
 		}
 		created = ru.resource.NewResource()
 		r.out = append(r.out, created)
@@ -250,17 +259,17 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 			if res := r.lookup(ru.ref); res != nil {
 				r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: refTo(fin.elem, res)})
 			}
-			return
+			return true
 		case fin.elem.Elem != nil && fin.elem.Elem.Kind == fhir.KindPrimitive:
 			if v, ok := r.value(ru, x, fin.elem.Type); ok {
 				r.put(parent, fin, v)
 			}
-			return
+			return true
 		case ru.kind == valText || ru.kind == valExpr: // codes into a Coding or CodeableConcept
 			if c := r.coding(ru, x, fin.elem); c != nil {
 				r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: c})
 			}
-			return
+			return true
 		default:
 			obj, isNew := r.child(parent, fin)
 			tgt = obj
@@ -274,7 +283,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 	if ru.mp != nil {
 		if r.mapDepth >= maxMapDepth {
 			r.err = fmt.Errorf("%s:%d: maps nested more than %d deep at %s (a map that uses itself without descending into the input?)", ru.at.file, ru.at.line, maxMapDepth, x.Location())
-			return
+			return true
 		}
 		prevRoot, prevSrc := r.mapRoot, r.mapSrc
 		r.mapRoot, r.mapSrc = x, ru.mp.source
@@ -295,6 +304,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) {
 	if detached != nil && !detached.Empty() {
 		r.put(attachTo, attachStep, fhir.Value{Kind: fhir.ObjectValue, O: detached})
 	}
+	return true
 }
 
 // anySelects reports whether any of the rules' from-paths reaches a node from x.
@@ -570,6 +580,19 @@ func (r *run) codeTarget(name, code string) (codeTarget, bool) {
 }
 
 func (r *run) param(name string) string { return r.params[name] }
+
+// index implements index(): the count of the level-th enclosing rule with a from (0 the
+// innermost), 0 when there is none.
+func (r *run) index(level ...int) int {
+	l := 0
+	if len(level) > 0 {
+		l = level[0]
+	}
+	if l < 0 || l >= len(r.counts) {
+		return 0
+	}
+	return r.counts[len(r.counts)-1-l]
+}
 
 func (r *run) code(name, code string) string {
 	t, _ := r.codeTarget(name, code)

@@ -144,6 +144,30 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 }
 
+// TestWriterLatin1: under UNOC, UTF-8 data is written in ISO 8859-1 and reads back the same;
+// a character ISO 8859-1 lacks becomes "?".
+func TestWriterLatin1(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Syntax = "UNOC"
+	w.WriteSegment("UNB", []string{"UNOC", "3"}, []string{"S"}, []string{"R"}, []string{"230101", "1200"}, []string{"9"})
+	w.WriteSegment("UNH", []string{"1"}, []string{"X"})
+	w.WriteSegment("PNA", []string{"PAT"}, []string{"BRONTË"}, []string{"5 €"})
+	w.WriteSegment("UNT", []string{"3"}, []string{"1"})
+	w.WriteSegment("UNZ", []string{"1"}, []string{"9"})
+	w.Flush()
+	if !bytes.Contains(buf.Bytes(), []byte("BRONT\xcb")) {
+		t.Errorf("not ISO 8859-1: %q", buf.Bytes())
+	}
+	ms, errs := readAll(t, buf.String(), true)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	if got := ms[0].Segment(1).Value(2, 1) + "|" + ms[0].Segment(1).Value(3, 1); got != "BRONTË|5 ?" {
+		t.Errorf("read back %q", got)
+	}
+}
+
 // TestNHSAckCorpus checks NHSAck against the NHS adaptor's expected NHSACK regexes: the
 // outcomes are those of the adaptor; the FTX+ERD texts are ours (fixed phrases, never a
 // program's error text), so the regexes' texts are replaced before matching.

@@ -3,6 +3,7 @@ package edifact
 import (
 	"bufio"
 	"io"
+	"unicode/utf8"
 )
 
 // Writer writes segments, escaping the service characters of data with the release
@@ -15,8 +16,13 @@ type Writer struct {
 	// Newline, when true, writes a line feed after each segment terminator, as NHS
 	// interchanges conventionally have.
 	Newline bool
-	w       *bufio.Writer
-	n       int // segments since the last UNH
+	// Syntax is the interchange's syntax identifier (UNB S001 0001). Data is given as UTF-8;
+	// under "UNOA", "UNOB" and "UNOC" it is written in ISO 8859-1, as [Reader] decodes those
+	// levels, and a character that ISO 8859-1 lacks is written as "?" (escaped). Otherwise
+	// (UNOW, UNOY, or empty) the UTF-8 bytes are written as they are.
+	Syntax string
+	w      *bufio.Writer
+	n      int // segments since the last UNH
 }
 
 // NewWriter returns a Writer writing to w.
@@ -84,12 +90,24 @@ func (w *Writer) WriteSegment(tag string, elements ...[]string) error {
 func (w *Writer) Count() int { return w.n }
 
 func (w *Writer) escape(s string, d Delims) {
-	for i := 0; i < len(s); i++ {
+	latin1 := w.Syntax == "UNOA" || w.Syntax == "UNOB" || w.Syntax == "UNOC"
+	for i := 0; i < len(s); {
 		c := s[i]
+		size := 1
+		if latin1 && c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			size = n
+			if r <= 0xFF && r != utf8.RuneError {
+				c = byte(r)
+			} else {
+				c = '?'
+			}
+		}
 		if d.Release != 0 && (c == d.Component || c == d.Element || c == d.Release || c == d.Segment || (c == d.Repetition && d.Repetition != 0)) {
 			w.w.WriteByte(d.Release)
 		}
 		w.w.WriteByte(c)
+		i += size
 	}
 }
 
