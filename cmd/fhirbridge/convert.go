@@ -25,7 +25,7 @@ func cmdConvert(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	warnings := fl.Bool("warnings", false, "print conversion warnings (values left out, unexpected segments) to stderr; they name places, never data")
 	to := fl.String("to", "", "convert FHIR input (a Bundle or a resource, or NDJSON of them) to this format: hl7v2, ccda or edifact")
 	var params multiFlag
-	fl.Var(&params, "param", "a value the mappings read with param('key'), as key=value (repeatable): sendingApplication, sendingFacility, receivingApplication, receivingFacility, controlId, timestamp, version, processingId, messageType")
+	fl.Var(&params, "param", "a value the reverse mappings read with param('key'), as key=value (repeatable). All: messageType, timestamp. HL7 v2: sendingApplication, sendingFacility, receivingApplication, receivingFacility, controlId, version, processingId. EDIFACT: sender, recipient, interchangeRef, messageRef, transactionNumber, newline, una (docs/reverse*.md)")
 	fl.Usage = func() {
 		fmt.Fprint(stderr, `Usage: fhirbridge convert [flags] FILE|-
 
