@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fhirbridge/fhirbridge/internal/dotpath"
 	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
 
@@ -307,35 +308,7 @@ func compilePath(src string) (*path, error) {
 }
 
 // splitSteps splits a path at the dots that are not inside parentheses or quotes.
-func splitSteps(s string) ([]string, error) {
-	var parts []string
-	depth, quote, start := 0, byte(0), 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("unbalanced )")
-			}
-		case c == '.' && depth == 0:
-			parts = append(parts, strings.TrimSpace(s[start:i]))
-			start = i + 1
-		}
-	}
-	if quote != 0 || depth != 0 {
-		return nil, fmt.Errorf("unbalanced quotes or parentheses")
-	}
-	return append(parts, strings.TrimSpace(s[start:])), nil
-}
+func splitSteps(s string) ([]string, error) { return dotpath.Split(s, '(', ')') }
 
 func validElementName(s string) bool {
 	if s == "" || s[0] < 'a' || s[0] > 'z' {
