@@ -3,6 +3,7 @@ package fhirbridge
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,9 +20,18 @@ import (
 // "edi.element" whose elements are the components "1".."N", each a FHIR string. So
 // `to: "2.1"` fills the first component of the second data element: NAD+PAT+<here>.
 //
+// A component value holding U+001F is written with the component separator there: one rule
+// can write a whole composite, empty components included, as
+// join([line1, line2, line3, line4, line5], '\u001f') — the NHS registration address is five
+// positional lines, and an empty one in the middle or at the end is written empty, not left
+// out as trailing empty components otherwise are. (HL7 v2 subcomponents are written the same
+// way, see format_hl7v2_out.go.)
+//
 // A run writes UNB and UNH (their data is the mapping's: parties, dates, references); the
 // writer ends the message with UNT (segment count, UNH reference) and the interchange with
-// UNZ (one message, the UNB reference), so counts are always right.
+// UNZ (one message, the UNB reference), so counts are always right. The UNB elements ISO
+// 9735 makes mandatory (S001 syntax, S002 sender, S003 recipient, S004 date and time, 0020
+// reference) must be filled: without them the writer returns an error naming the element.
 
 var edifactReverse = &reverseFormat{types: ediTargetTypes, keys: ediContentKeys, write: writeEDIFACT}
 
@@ -151,6 +161,12 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 		return nil, fmt.Errorf("fhirbridge: the EDIFACT mapping made no UNB and UNH")
 	}
 	unbEl, unhEl := ediElements(unb), ediElements(unh)
+	if err := checkMandatory("UNB", unbEl, unbMandatory); err != nil {
+		return nil, err
+	}
+	if err := checkMandatory("UNH", unhEl, unhMandatory); err != nil {
+		return nil, err
+	}
 	syntax := component(unbEl, 1, 1)
 	version, _ := strconv.Atoi(component(unbEl, 1, 2))
 	var buf bytes.Buffer
@@ -158,6 +174,7 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 	w.Delims = edifact.DefaultDelims.ForVersion(version)
 	w.Syntax = syntax
 	w.Newline = params["newline"] != "false"
+	w.KeepEmptyComponents = true // ediElements gives trailing empty components only where a mapping wrote them (U+001F)
 	una := params["una"] == "true" || params["una"] == "" && syntax != "UNOA" && syntax != "UNOB"
 	if una {
 		w.WriteUNA()
@@ -174,11 +191,19 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 		return nil, err
 	}
 	out := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	// Self-check: what we write must read back, without warnings.
+	// Self-check: what we write must read back. What the reader tolerates (lower case under
+	// UNOA, say) comes back as warnings of the result.
 	rd := edifact.NewReader(bytes.NewReader(out))
 	msg, err := rd.Read()
 	if err != nil {
 		return nil, fmt.Errorf("fhirbridge: the EDIFACT output does not parse: %w", err)
+	}
+	if _, err := rd.Read(); err != io.EOF {
+		return nil, fmt.Errorf("fhirbridge: the EDIFACT output does not parse as one message: %v", err)
+	}
+	for _, pw := range msg.Warnings {
+		warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindValue,
+			Message: fmt.Sprintf("the EDIFACT written reads back with a warning: %v", pw)})
 	}
 	typ, _, _, _, assoc := msg.Type()
 	if assoc != "" {
@@ -187,7 +212,38 @@ func writeEDIFACT(rs []*fhir.Resource, params map[string]string) (*reverseOutput
 	return &reverseOutput{Bytes: out, MessageType: typ, ControlID: ref, Warnings: warnings}, nil
 }
 
-// ediElements returns a segment's data elements as component lists, in element order.
+// unbMandatory and unhMandatory are the mandatory (element, component) places of UNB and UNH
+// (ISO 9735 syntax versions 1–3, part 1 §9; the NHS guides add nothing optional here), with
+// what a reader of an error needs to know.
+var (
+	unbMandatory = []mandatory{
+		{1, 1, "S001 syntax identifier"}, {1, 2, "S001 syntax version"},
+		{2, 1, "S002 interchange sender"}, {3, 1, "S003 interchange recipient"},
+		{4, 1, "S004 date of preparation (param timestamp?)"}, {4, 2, "S004 time of preparation (param timestamp?)"},
+		{5, 1, "0020 interchange control reference"},
+	}
+	unhMandatory = []mandatory{
+		{1, 1, "0062 message reference number"}, {2, 1, "S009 message type"}, {2, 2, "S009 version"},
+		{2, 3, "S009 release"}, {2, 4, "S009 controlling agency"},
+	}
+)
+
+type mandatory struct {
+	element, component int
+	what               string
+}
+
+func checkMandatory(tag string, els [][]string, places []mandatory) error {
+	for _, m := range places {
+		if component(els, m.element, m.component) == "" {
+			return fmt.Errorf("fhirbridge: the EDIFACT mapping left %s %d.%d (%s) empty", tag, m.element, m.component, m.what)
+		}
+	}
+	return nil
+}
+
+// ediElements returns a segment's data elements as component lists, in element order. A
+// component value holding U+001F is split there into consecutive components.
 func ediElements(s *fhir.Resource) [][]string {
 	var out [][]string
 	for _, p := range s.Props {
@@ -208,7 +264,28 @@ func ediElements(s *fhir.Resource) [][]string {
 			comps[c-1] = cp.Vals[0].S
 			n = max(n, c)
 		}
-		out[e-1] = comps[:n]
+		out[e-1] = splitComposite(comps[:n])
+	}
+	return out
+}
+
+// splitComposite splits the components holding U+001F at it.
+func splitComposite(comps []string) []string {
+	var out []string
+	for i, c := range comps {
+		if strings.IndexByte(c, '\x1f') < 0 {
+			if out != nil {
+				out = append(out, c)
+			}
+			continue
+		}
+		if out == nil {
+			out = append(make([]string, 0, len(comps)+4), comps[:i]...)
+		}
+		out = append(out, strings.Split(c, "\x1f")...)
+	}
+	if out == nil {
+		return comps
 	}
 	return out
 }

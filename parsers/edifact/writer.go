@@ -21,8 +21,13 @@ type Writer struct {
 	// levels, and a character that ISO 8859-1 lacks is written as "?" (escaped). Otherwise
 	// (UNOW, UNOY, or empty) the UTF-8 bytes are written as they are.
 	Syntax string
-	w      *bufio.Writer
-	n      int // segments since the last UNH
+	// KeepEmptyComponents, when true, writes every component given, trailing empty ones
+	// included ("NAD+PAT++FLAT 1:CARD ROAD:::"), for callers that give exactly the
+	// components they mean; trailing empty data elements are still omitted. ISO 9735
+	// allows both (§7.5 says trailing empties may be truncated).
+	KeepEmptyComponents bool
+	w                   *bufio.Writer
+	n                   int // segments since the last UNH
 }
 
 // NewWriter returns a Writer writing to w.
@@ -67,7 +72,7 @@ func (w *Writer) WriteSegment(tag string, elements ...[]string) error {
 		w.w.WriteByte(d.Element)
 		lc := -1
 		for j, c := range e {
-			if c != "" {
+			if c != "" || w.KeepEmptyComponents {
 				lc = j
 			}
 		}
