@@ -369,8 +369,18 @@ func (p *parser) member(o *Object, e *Element, keyOff int) error {
 		return p.fail(keyOff, ErrDuplicate, strconv.Quote(e.Name))
 	}
 	if !e.List() {
+		var arrayErr *JSONError
 		if p.peek() == '[' {
-			return p.fail(p.pos, ErrKind, "expected a single value, found an array")
+			arrayErr = p.fail(p.pos, ErrKind, "expected a single value, found an array")
+			if !p.lenient {
+				return arrayErr
+			}
+			// Lenient: an array of exactly one value stands for the value, as HAPI reads it
+			// ("managingOrganization": {"identifier": [{…}]} in the NHS adaptors' inputs).
+			p.pos++
+			if p.skipWS(); p.peek() == ']' {
+				return arrayErr
+			}
 		}
 		var v Value
 		var err error
@@ -384,6 +394,13 @@ func (p *parser) member(o *Object, e *Element, keyOff int) error {
 		}
 		if err != nil {
 			return err
+		}
+		if arrayErr != nil {
+			if p.skipWS(); p.peek() != ']' {
+				return arrayErr // several values: the element is left out
+			}
+			p.pos++
+			p.problems = append(p.problems, arrayErr)
 		}
 		if pr != nil { // "_name" came first
 			pr.Vals[0].S, pr.Vals[0].Kind = v.S, v.Kind
