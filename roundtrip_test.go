@@ -162,10 +162,8 @@ func splitMessages(t *testing.T, path string) [][]byte {
 	}
 }
 
-// keyFacts extracts the facts a round trip must keep from a Bundle, as sorted strings.
-// References, ids and display texts (which code maps supply) are left out; times are
-// compared as instants.
-func keyFacts(t *testing.T, bundle []byte) []string {
+// bundleResources returns the resources of a Bundle's entries as JSON objects.
+func bundleResources(t *testing.T, bundle []byte) []map[string]any {
 	t.Helper()
 	var b struct {
 		Entry []struct {
@@ -175,14 +173,25 @@ func keyFacts(t *testing.T, bundle []byte) []string {
 	if err := json.Unmarshal(bundle, &b); err != nil {
 		t.Fatal(err)
 	}
+	out := make([]map[string]any, len(b.Entry))
+	for i, e := range b.Entry {
+		out[i] = e.Resource
+	}
+	return out
+}
+
+// keyFacts extracts the facts a round trip must keep from a Bundle, as sorted strings.
+// References, ids and display texts (which code maps supply) are left out; times are
+// compared as instants.
+func keyFacts(t *testing.T, bundle []byte) []string {
+	t.Helper()
 	var facts []string
 	add := func(typ, what string, v any) {
 		if s := factString(v); s != "" {
 			facts = append(facts, typ+"."+what+"="+s)
 		}
 	}
-	for _, e := range b.Entry {
-		r := e.Resource
+	for _, r := range bundleResources(t, bundle) {
 		typ, _ := r["resourceType"].(string)
 		switch typ {
 		case "Patient", "RelatedPerson":
@@ -316,34 +325,23 @@ func TestReverseTestdata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob("testdata/fhir/*.json")
-	if len(files) == 0 {
-		t.Fatal("no testdata/fhir/*.json")
-	}
 	g := goldie.New(t, goldie.WithFixtureDir("testdata/fhir/golden"), goldie.WithNameSuffix(".hl7"))
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			res, err := rev.ConvertMessage(context.Background(), data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, w := range res.Warnings {
-				t.Logf("warning: %v", w)
-			}
-			if _, err := hl7v2.Parse(res.Output); err != nil {
-				t.Fatalf("output does not parse: %v", err)
-			}
-			g.Assert(t, name, []byte(printable(res.Output)))
-			if _, err := fwd.ConvertMessage(context.Background(), res.Output); err != nil && !errors.Is(err, fhirbridge.ErrUnsupported) {
-				t.Errorf("output does not convert forward: %v", err)
-			}
-		})
-	}
+	forEachFixture(t, "testdata/fhir/*.json", func(t *testing.T, name string, data []byte) {
+		res, err := rev.ConvertMessage(context.Background(), data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range res.Warnings {
+			t.Logf("warning: %v", w)
+		}
+		if _, err := hl7v2.Parse(res.Output); err != nil {
+			t.Fatalf("output does not parse: %v", err)
+		}
+		g.Assert(t, name, []byte(printable(res.Output)))
+		if _, err := fwd.ConvertMessage(context.Background(), res.Output); err != nil && !errors.Is(err, fhirbridge.ErrUnsupported) {
+			t.Errorf("output does not convert forward: %v", err)
+		}
+	})
 }
 
 // TestReverseErrors checks what the reverse direction refuses.
