@@ -114,8 +114,8 @@ func mb(n int) float64 { return float64(n) / 1e6 }
 
 // example is one entry of examples.json, which the playground lists.
 type example struct {
-	Format string `json:"format"` // as fhirbridge.Detect names it
-	Name   string `json:"name"`   // path under testdata: "hl7v2/adt_a01.hl7"
+	Format string `json:"format"`       // as fhirbridge.Detect names it
+	Name   string `json:"name"`         // path under testdata: "hl7v2/adt_a01.hl7"
 	To     string `json:"to,omitempty"` // for FHIR examples, the format they convert to
 	Text   string `json:"text,omitempty"`
 	Base64 string `json:"base64,omitempty"` // instead of text, for files that are not UTF-8
