@@ -168,8 +168,8 @@ func findExamples(testdata string) ([]example, error) {
 			return err
 		}
 		f := fhirbridge.Detect(data[:min(len(data), 512)])
-		if !slices.Contains(formatOrder, f) {
-			return nil // expected outputs, notes, schemas
+		if !slices.Contains(formatOrder, f) || strings.HasPrefix(rel, "fhir/") && f != fhirbridge.FormatFHIR {
+			return nil // expected outputs (of the reverse direction too), notes, schemas
 		}
 		e := example{Format: string(f), Name: rel}
 		if f == fhirbridge.FormatFHIR {

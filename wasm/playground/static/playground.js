@@ -225,9 +225,17 @@ async function convert() {
 	const detected = await state.engine.detect($("input").value.slice(0, 1024));
 	if (detected !== "fhir" && detected !== "unknown" && $("to").value !== "fhir") $("to").value = "fhir";
 	if (detected === "fhir" && $("to").value === "fhir") $("to").value = "hl7v2";
+	const params = {};
+	for (const kv of $("params").value.split(/\s+/)) {
+		const i = kv.indexOf("=");
+		if (i > 0) params[kv.slice(0, i)] = kv.slice(i + 1);
+	}
+	// The library never reads the clock; the playground gives EDIFACT output the time now.
+	if ($("to").value === "edifact" && !params.timestamp) params.timestamp = new Date().toISOString().slice(0, 19) + "Z";
 	const result = await state.engine.convert(currentInput(), {
 		from: $("from").value,
 		to: $("to").value,
+		params,
 		bundleType: $("bundle-type").value,
 		pretty: true,
 	});
