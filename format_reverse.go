@@ -56,6 +56,7 @@ var reverseFormats = []struct {
 }{
 	{FormatHL7v2, hl7v2Reverse},
 	{FormatEDIFACT, edifactReverse},
+	{FormatCDA, cdaReverse},
 }
 
 func reverseFormatOf(f Format) *reverseFormat {

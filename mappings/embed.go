@@ -7,6 +7,7 @@
 //	hl7v2/messages/         one file per message structure: which segments make which resources
 //	hl7v2/segments/         segment maps, named as the v2-to-FHIR IG names them (PID[Patient])
 //	hl7v2/datatypes/        datatype maps (CX[Identifier], XPN[HumanName], …)
+//	fhir-to-ccda/           FHIR → C-CDA (CCD): the document, its header and one file per section
 //	codes/                  code maps (HL7 tables → FHIR code systems)
 //
 // Users layer their own folder over these (fhirbridge --mappings DIR, or
@@ -18,5 +19,5 @@ import "embed"
 
 // FS holds the built-in mapping files.
 //
-//go:embed hl7v2 codes edifact ccda fhir-to-hl7v2 fhir-to-edifact nhs-cda
+//go:embed hl7v2 codes edifact ccda fhir-to-hl7v2 fhir-to-edifact fhir-to-ccda nhs-cda
 var FS embed.FS
