@@ -3,8 +3,10 @@ package fhirbridge_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -80,4 +82,259 @@ func TestReverseCCDAOwn(t *testing.T) {
 			}
 		})
 	}
+}
+
+// ccdaSections are the LOINC codes of the sections the CCD mappings build from data
+// (cda.SectionTemplate); the resources of any other section are written as narrative only.
+var ccdaSections = map[string]bool{"48765-2": true, "11450-4": true, "10160-0": true, "11369-6": true,
+	"30954-2": true, "8716-3": true, "47519-4": true, "46240-8": true, "29762-2": true, "18776-5": true,
+	"61146-7": true, "85847-2": true}
+
+// ccdaFacts extracts the facts a C-CDA round trip must keep from a Bundle, as sorted strings:
+// the patient's identifiers, names, birth date and gender, and for every resource of a
+// section in ccdaSections (and the results and members of those) its codes, statuses, times,
+// values and units. References, ids, displays and narrative are left out. A Bundle without a
+// Composition gives the facts of all its resources. skipped counts the resources of the other
+// sections, by section code.
+func ccdaFacts(t *testing.T, bundle []byte) (facts []string, skipped map[string]int) {
+	t.Helper()
+	var b struct {
+		Entry []struct {
+			FullURL  string         `json:"fullUrl"`
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	byURL := map[string]map[string]any{}
+	for _, e := range b.Entry {
+		byURL[e.FullURL] = e.Resource
+	}
+	keep := map[string]bool{} // fullUrls of the resources compared; nil: all
+	skipped = map[string]int{}
+	var follow func(ref any)
+	follow = func(ref any) {
+		m, _ := ref.(map[string]any)
+		u, _ := m["reference"].(string)
+		r := byURL[u]
+		if r == nil || keep[u] {
+			return
+		}
+		keep[u] = true
+		for _, k := range []string{"result", "hasMember"} {
+			for _, x := range list(r[k]) {
+				follow(x)
+			}
+		}
+	}
+	composition := false
+	for _, e := range b.Entry {
+		if e.Resource["resourceType"] != "Composition" {
+			continue
+		}
+		composition = true
+		for _, sec := range list(e.Resource["section"]) {
+			code := strings.Join(pick(sec, "code.coding.code"), "")
+			code = strings.TrimPrefix(code, "code.coding.code:")
+			for _, ref := range list(sec.(map[string]any)["entry"]) {
+				if ccdaSections[code] {
+					follow(ref)
+				} else {
+					skipped[code]++
+				}
+			}
+		}
+	}
+	add := func(typ string, f []string) {
+		if s := factString(f); s != "" {
+			facts = append(facts, typ+"="+s)
+		}
+	}
+	for _, e := range b.Entry {
+		r := e.Resource
+		typ, _ := r["resourceType"].(string)
+		if composition && typ != "Patient" && !keep[e.FullURL] {
+			continue
+		}
+		switch typ {
+		case "Patient":
+			for _, id := range list(r["identifier"]) {
+				add("Patient.identifier", pick(id, "system", "value"))
+			}
+			for _, n := range list(r["name"]) {
+				add("Patient.name", pick(n, "family", "given"))
+			}
+			add("Patient", pick(r, "birthDate", "gender"))
+		case "AllergyIntolerance":
+			add(typ, pick(r, "code.coding.code", "clinicalStatus.coding.code", "verificationStatus.coding.code",
+				"category", "type", "criticality", "onsetDateTime", "reaction.manifestation.coding.code", "reaction.severity"))
+		case "Condition":
+			add(typ, pick(r, "code.coding.code", "clinicalStatus.coding.code", "verificationStatus.coding.code",
+				"onsetDateTime", "abatementDateTime"))
+		case "MedicationRequest":
+			add(typ, pick(r, "medicationCodeableConcept.coding.code", "status", "intent",
+				"dosageInstruction.doseAndRate.doseQuantity.value", "dosageInstruction.doseAndRate.doseQuantity.code",
+				"dosageInstruction.route.coding.code", "dosageInstruction.timing.repeat.period",
+				"dosageInstruction.timing.repeat.periodUnit", "dosageInstruction.timing.repeat.boundsPeriod.start"))
+		case "Immunization":
+			add(typ, pick(r, "vaccineCode.coding.code", "status", "occurrenceDateTime", "lotNumber",
+				"doseQuantity.value", "doseQuantity.code", "route.coding.code"))
+		case "Observation":
+			add(typ, pick(r, "code.coding.code", "status", "effectiveDateTime", "effectivePeriod.start",
+				"valueQuantity.value", "valueQuantity.code", "valueCodeableConcept.coding.code", "valueString",
+				"valueBoolean", "valueInteger", "interpretation.coding.code", "referenceRange.low.value", "referenceRange.high.value"))
+		case "DiagnosticReport":
+			add(typ, pick(r, "code.coding.code", "status", "effectiveDateTime", "effectivePeriod.start"))
+		case "Procedure":
+			add(typ, pick(r, "code.coding.code", "status", "performedDateTime", "performedPeriod.start", "bodySite.coding.code"))
+		case "Encounter":
+			add(typ, pick(r, "class.code", "type.coding.code", "status", "period.start", "period.end"))
+		case "ServiceRequest":
+			add(typ, pick(r, "code.coding.code", "status", "intent", "occurrenceDateTime"))
+		case "Goal":
+			add(typ, pick(r, "lifecycleStatus", "description.text", "startDate", "target.detailQuantity.value", "target.dueDate"))
+		case "CareTeam":
+			add(typ, pick(r, "status", "name", "participant.role.coding.code", "period.start"))
+		}
+	}
+	sort.Strings(facts)
+	return facts, skipped
+}
+
+// TestReverseCCDARoundTripOwn converts our own FHIR fixtures to a CCD, forward to FHIR,
+// back to a CCD and forward again: both Bundles must state the same facts.
+func TestReverseCCDARoundTripOwn(t *testing.T) {
+	rev := ccdaConverter(t)
+	files, _ := filepath.Glob("testdata/fhir/ccd_*.json")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, first := toCCD(t, rev, f, data)
+		if first == nil {
+			continue
+		}
+		ccdaRoundTrip(t, rev, f, first.JSON())
+		// What the first trip loses of the fixture itself, for the record.
+		want, _ := ccdaFacts(t, data)
+		got, _ := ccdaFacts(t, first.JSON())
+		lost, _ := diffFacts(want, got)
+		for _, l := range lost {
+			t.Logf("%s: the first trip FHIR → C-CDA → FHIR changes %s (the forward mappings add what the fixture leaves out: a verificationStatus, the class among Encounter.type)", filepath.Base(f), l)
+		}
+	}
+}
+
+// ccdaRoundTrip converts a Bundle converted from C-CDA back to C-CDA and forward again, and
+// compares the facts of both Bundles. It returns the facts lost, and the resources of the
+// sections written as narrative only, by section code.
+func ccdaRoundTrip(t *testing.T, rev *fhirbridge.Converter, name string, first []byte) (lostFacts []string, skipped map[string]int) {
+	t.Helper()
+	_, second := toCCD(t, rev, name, first)
+	if second == nil {
+		return nil, nil
+	}
+	want, skipped := ccdaFacts(t, first)
+	got, _ := ccdaFacts(t, second.JSON())
+	lost, added := diffFacts(want, got)
+	var unexplained []string
+	for _, l := range lost {
+		if ccdaLossReason(l) == "" {
+			unexplained = append(unexplained, l)
+		}
+	}
+	if len(unexplained)+len(added) > 0 {
+		t.Errorf("%s: key facts differ after C-CDA → FHIR → C-CDA → FHIR\nlost:  %s\nadded: %s", name,
+			strings.Join(unexplained, "\n       "), strings.Join(added, "\n       "))
+	}
+	return lost, skipped
+}
+
+// ccdaKnownLoss are the facts a round trip is known to lose, by a prefix of the fact, and why.
+// It is empty: on our fixtures and the corpus, every fact ccdaFacts compares comes back. What
+// is lost by design is outside those facts, and listed in ccdaLostByDesign.
+var ccdaKnownLoss = []struct{ prefix, why string }{}
+
+// ccdaLostByDesign is what FHIR → C-CDA leaves out or changes, by design (docs/reverse-ccda.md).
+var ccdaLostByDesign = []string{
+	"sections other than the twelve of ccdaSections (functional status, health concerns, family history, payers, medical equipment, …) are written as narrative only: their resources are not compared (counted by section below)",
+	"a Composition subsection keeps its code, title and narrative only",
+	"identifier systems that are URLs with no OID: the II has the value as extension and nullFlavor UNK, the system only as assigningAuthorityName",
+	"code systems with no OID (cda.CodeSystemOID): the code keeps its value and displayName, the system only as codeSystemName",
+	"Condition.category other than problem-list-item in the Problems section: the forward mappings take the category from the section",
+	"Observation.component of a vital-signs panel: written as organizer components, read back as hasMember Observations",
+	"Dosage timing frequency > 1: written as the period divided by the frequency (PIVL_TS has no frequency)",
+	"Goal.target beyond the first, and its measure when the description is coded; CareTeam participants who are not Practitioners",
+	"MedicationStatement, MedicationDispense and other resource types the sections do not list",
+}
+
+// ccdaLossReason says why a lost fact is lost, or "" when it should not be.
+func ccdaLossReason(fact string) string {
+	for _, k := range ccdaKnownLoss {
+		if strings.HasPrefix(fact, k.prefix) {
+			return k.why
+		}
+	}
+	return ""
+}
+
+// TestReverseCCDACorpus round-trips every whole C-CDA document of the shared corpus that
+// converts forward: C-CDA → FHIR → C-CDA (which must parse) → FHIR (which must be valid), with
+// the same key facts but for the known losses (ccdaKnownLoss), which are counted.
+func TestReverseCCDACorpus(t *testing.T) {
+	root := needCorpus(t, "ccda")
+	rev := ccdaConverter(t)
+	docs, tripped := 0, 0
+	losses, narrativeOnly := map[string]int{}, map[string]int{}
+	for _, sub := range cdaCorpus {
+		files, _ := filepath.Glob(filepath.Join(root, sub, "*.xml"))
+		for _, f := range files {
+			if !isClinicalDocument(f) {
+				continue
+			}
+			docs++
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := testConverter.ConvertMessage(context.Background(), data)
+			if err != nil {
+				continue // not converted forward: not ours to judge
+			}
+			tripped++
+			lost, skipped := ccdaRoundTrip(t, rev, f, first.JSON())
+			for _, l := range lost {
+				if why := ccdaLossReason(l); why != "" {
+					losses[why]++
+				}
+			}
+			for code, n := range skipped {
+				narrativeOnly[code] += n
+			}
+		}
+	}
+	if docs == 0 {
+		t.Skip("no C-CDA documents in the corpus")
+	}
+	t.Logf("%d of %d corpus C-CDA documents round-tripped", tripped, docs)
+	for _, why := range sortedKeys(losses) {
+		t.Logf("%d facts lost: %s", losses[why], why)
+	}
+	for _, code := range sortedKeys(narrativeOnly) {
+		t.Logf("%d resources of sections with code %q not compared: the section is written as narrative only", narrativeOnly[code], code)
+	}
+	for _, l := range ccdaLostByDesign {
+		t.Logf("lost by design: %s", l)
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -21,7 +21,8 @@ import (
 //   - ccda.FC-AllergyIntoleranceCategoryType: "category type" (food allergy) → the SNOMED CT
 //     code both the Category and the Type ConceptMaps list for them (the CDA allergy
 //     observation has one value for both); "category" alone → the category's code that no type
-//     lists (the "propensity" code); the Type map's unmapped code as the default.
+//     lists (the "propensity" code); "type" alone → its code that the most categories list;
+//     the Type map's unmapped code as the default.
 //   - cda.CodeSystemOID: FHIR code system URI → OID, the reverse of ccda.CodeSystem
 //     (mappings/codes/ccda-oids.yaml); where several OIDs share a URI, the first is kept.
 
@@ -200,8 +201,32 @@ func allergyCategoryType(cat, typ *fcMap) *yaml.Node {
 			}
 		}
 	}
+	// A type alone: its code that the most categories list, when one does (allergy → allergy
+	// to substance); a tie (intolerance: to food, to drug) gives no entry.
+	for _, t := range typ.codes {
+		best, n, tie := fcTarget{}, 0, false
+		for _, x := range typ.targets[t] {
+			k := 0
+			for _, c := range cat.codes {
+				if containsTarget(cat.targets[c], x.code) {
+					k++
+				}
+			}
+			switch {
+			case k > n:
+				best, n, tie = x, k, false
+			case k == n:
+				tie = true
+			}
+		}
+		if n > 0 && !tie {
+			keys = append(keys, t)
+			entries[t] = best
+		}
+	}
 	desc := "Derived from the ConceptMaps FC-AllergyIntoleranceCategory and FC-AllergyIntoleranceType: " +
-		"\"category type\" → the code both list; \"category\" → its code no type lists; else the unmapped code."
+		"\"category type\" → the code both list; \"category\" → its code no type lists; \"type\" → its code " +
+		"the most categories list (none on a tie); else the unmapped code."
 	var def *fcTarget
 	if typ.fixed.code != "" {
 		def = &typ.fixed
