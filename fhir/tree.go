@@ -21,6 +21,7 @@ import (
 //	                           resolve())
 //	name.given  code.coding    dotted JSON element names; every value of a list is a node
 //	name[0].given[1]           [n]: only the n-th value (from 0, as in FHIRPath)
+//	code.coding[1:]            [n:]: the values from the n-th on (FHIRPath's skip(n))
 //	value  effective           a choice element's base name: whichever variant is present
 //	id                         a resource's id
 //	resolve()                  follow a Reference (or a reference string) inside the Bundle:
@@ -198,6 +199,7 @@ type pathStep struct {
 	kind stepKind
 	name string // element, choice base, resource type, or extension url
 	idx  int    // -1: every value
+	tail bool   // [idx:]: the values from idx on
 }
 
 // path is a compiled path. It is immutable.
@@ -235,9 +237,11 @@ func compilePath(src string) (*path, error) {
 	for i, part := range parts {
 		st := pathStep{idx: -1}
 		if j := strings.IndexByte(part, '['); j >= 0 && strings.HasSuffix(part, "]") && !strings.Contains(part, "(") {
-			v, err := strconv.Atoi(part[j+1 : len(part)-1])
+			num := part[j+1 : len(part)-1]
+			num, st.tail = strings.CutSuffix(num, ":")
+			v, err := strconv.Atoi(num)
 			if err != nil || v < 0 {
-				return nil, bad("an index is a number from 0, as in FHIRPath")
+				return nil, bad("an index is a number from 0, as in FHIRPath ([n], or [n:] for the values from the n-th on)")
 			}
 			st.idx, part = v, part[:j]
 		}
@@ -371,6 +375,13 @@ func (p *path) walk(n *node, i int, dst []tree.Node) []tree.Node {
 	t := n.t
 	k := 0 // position among the values the step reaches, for [n]
 	visit := func(c *node) bool {
+		if st.tail {
+			k++
+			if k-1 >= st.idx {
+				dst = p.walk(c, i+1, dst)
+			}
+			return true
+		}
 		if st.idx >= 0 {
 			k++
 			if k-1 != st.idx {

@@ -54,6 +54,9 @@ func TestTreeSelect(t *testing.T) {
 			"Bundle.entry[0].resource.name[0].given[0]=Jane", "Bundle.entry[0].resource.name[0].given[1]=Q",
 			"Bundle.entry[0].resource.name[1].given[0]=J"}},
 		{"index", "Patient.name[1].family", []string{"Bundle.entry[0].resource.name[1].family=Roe"}},
+		{"from the n-th on", "Patient.name[0].given[1:]", []string{"Bundle.entry[0].resource.name[0].given[1]=Q"}},
+		{"from the first on", "Patient.name[0:].family", []string{"Bundle.entry[0].resource.name[0].family=Doe", "Bundle.entry[0].resource.name[1].family=Roe"}},
+		{"entries from the n-th on", "Observation[1:].status", []string{"Bundle.entry[2].resource.status=preliminary"}},
 		{"number keeps its text", "Observation.valueQuantity.value", []string{"Bundle.entry[1].resource.valueQuantity.value=1.50"}},
 		{"boolean", "Patient.deceasedBoolean", []string{"Bundle.entry[0].resource.deceasedBoolean=false"}},
 		{"choice by base name", "Observation.value", nil}, // objects and primitives: only the primitive has text

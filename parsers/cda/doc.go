@@ -45,6 +45,15 @@
 // Locations name nodes as XPaths with 1-based indexes and the input line:
 // /ClinicalDocument/recordTarget[1]/patientRole[1]/id[2]/@root (line 40).
 //
+// # Writing
+//
+// The reverse direction (FHIR → C-CDA) writes documents with [Encode]: a tree of [Node]
+// values becomes indented XML with the CDA namespaces. [Classes] describe the part of the CDA
+// R2 model that is written (model.txt: every class with its attributes and child elements in
+// the order of the CDA R2 schema), so that whoever builds the tree can order it;
+// [NarrativeFromXHTML] turns a FHIR narrative div into CDA narrative, the reverse of
+// [Narrative].
+//
 // # Deviations
 //
 // Character data outside the root element, a root other than ClinicalDocument and

@@ -103,3 +103,26 @@ func TestEncode(t *testing.T) {
 		t.Error("a bad element name was written")
 	}
 }
+
+// FuzzNarrativeFromXHTML checks that any XHTML gives narrative that writes as XML the reader
+// takes back.
+func FuzzNarrativeFromXHTML(f *testing.F) {
+	for _, s := range []string{
+		`<div xmlns="http://www.w3.org/1999/xhtml"><p>a <b>b</b></p><ul><li>c</li></ul></div>`,
+		`<div><table><tr><td>1</td><td><p>x</p></td></tr></table><span><div>y</div></span></div>`,
+		`<div><a href="#x">l</a><img src="y"/><h1 id="h">t</h1>&nbsp;&lt;</div>`,
+		`<p>unclosed <b>`, "\x00<div>\xff</div>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, div string) {
+		text := &cda.Node{Name: "text", Children: cda.NarrativeFromXHTML(div)}
+		b, err := cda.Encode(&cda.Node{Name: "ClinicalDocument", Children: []*cda.Node{text}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := cda.NewReader(bytes.NewReader(b)).Read(); err != nil {
+			t.Fatalf("%q gives XML that does not parse: %v\n%s", div, err, b)
+		}
+	})
+}
