@@ -163,33 +163,42 @@ func ccdaFacts(t *testing.T, bundle []byte) (facts []string, skipped map[string]
 				add("Patient.identifier", pick(id, "system", "value"))
 			}
 			for _, n := range list(r["name"]) {
-				add("Patient.name", pick(n, "family", "given"))
+				add("Patient.name", pick(n, "family", "given", "use"))
+			}
+			for _, a := range list(r["address"]) {
+				add("Patient.address", pick(a, "line", "city", "postalCode", "use"))
+			}
+			for _, c := range list(r["telecom"]) {
+				add("Patient.telecom", pick(c, "system", "value", "use"))
 			}
 			add("Patient", pick(r, "birthDate", "gender"))
 		case "AllergyIntolerance":
 			add(typ, pick(r, "code.coding.code", "clinicalStatus.coding.code", "verificationStatus.coding.code",
-				"category", "type", "criticality", "onsetDateTime", "reaction.manifestation.coding.code", "reaction.severity"))
+				"category", "type", "criticality", "onsetDateTime", "reaction.manifestation.coding.code", "reaction.severity", "recordedDate"))
 		case "Condition":
 			add(typ, pick(r, "code.coding.code", "clinicalStatus.coding.code", "verificationStatus.coding.code",
-				"onsetDateTime", "abatementDateTime"))
+				"onsetDateTime", "abatementDateTime", "recordedDate"))
 		case "MedicationRequest":
 			add(typ, pick(r, "medicationCodeableConcept.coding.code", "status", "intent",
 				"dosageInstruction.doseAndRate.doseQuantity.value", "dosageInstruction.doseAndRate.doseQuantity.code",
 				"dosageInstruction.route.coding.code", "dosageInstruction.timing.repeat.period",
-				"dosageInstruction.timing.repeat.periodUnit", "dosageInstruction.timing.repeat.boundsPeriod.start"))
+				"dosageInstruction.timing.repeat.periodUnit", "dosageInstruction.timing.repeat.boundsPeriod.start",
+				"dosageInstruction.text", "authoredOn"))
 		case "Immunization":
 			add(typ, pick(r, "vaccineCode.coding.code", "status", "occurrenceDateTime", "lotNumber",
-				"doseQuantity.value", "doseQuantity.code", "route.coding.code"))
+				"doseQuantity.value", "doseQuantity.code", "route.coding.code", "note.text"))
 		case "Observation":
 			add(typ, pick(r, "code.coding.code", "status", "effectiveDateTime", "effectivePeriod.start",
 				"valueQuantity.value", "valueQuantity.code", "valueCodeableConcept.coding.code", "valueString",
-				"valueBoolean", "valueInteger", "interpretation.coding.code", "referenceRange.low.value", "referenceRange.high.value"))
+				"valueBoolean", "valueInteger", "interpretation.coding.code", "referenceRange.low.value", "referenceRange.high.value",
+				"note.text"))
 		case "DiagnosticReport":
 			add(typ, pick(r, "code.coding.code", "status", "effectiveDateTime", "effectivePeriod.start"))
 		case "Procedure":
-			add(typ, pick(r, "code.coding.code", "status", "performedDateTime", "performedPeriod.start", "bodySite.coding.code"))
+			add(typ, pick(r, "code.coding.code", "status", "performedDateTime", "performedPeriod.start", "bodySite.coding.code",
+				"reasonCode.coding.code", "note.text"))
 		case "Encounter":
-			add(typ, pick(r, "class.code", "type.coding.code", "status", "period.start", "period.end"))
+			add(typ, pick(r, "class.code", "type.coding.code", "status", "period.start", "period.end", "reasonCode.coding.code"))
 		case "ServiceRequest":
 			add(typ, pick(r, "code.coding.code", "status", "intent", "occurrenceDateTime"))
 		case "Goal":
@@ -245,21 +254,28 @@ func ccdaRoundTrip(t *testing.T, rev *fhirbridge.Converter, name string, first [
 			unexplained = append(unexplained, l)
 		}
 	}
-	if len(unexplained)+len(added) > 0 {
+	var changed []string // what comes back in place of a known loss is not news either
+	for _, a := range added {
+		if ccdaLossReason(a) == "" {
+			changed = append(changed, a)
+		}
+	}
+	if len(unexplained)+len(changed) > 0 {
 		t.Errorf("%s: key facts differ after C-CDA → FHIR → C-CDA → FHIR\nlost:  %s\nadded: %s", name,
-			strings.Join(unexplained, "\n       "), strings.Join(added, "\n       "))
+			strings.Join(unexplained, "\n       "), strings.Join(changed, "\n       "))
 	}
 	return lost, skipped
 }
 
 // ccdaKnownLoss are the facts a round trip is known to lose, by a prefix of the fact, and why.
-// It is empty: on our fixtures and the corpus, every fact ccdaFacts compares comes back. What
-// is lost by design is outside those facts, and listed in ccdaLostByDesign.
-var ccdaKnownLoss = []struct{ prefix, why string }{}
+// What is lost by design outside the facts compared is listed in ccdaLostByDesign.
+var ccdaKnownLoss = []struct{ prefix, why string }{
+	{"Patient.telecom={system:phone", "a phone number with spaces loses them: a tel: URL has none (RFC 3966)"},
+}
 
 // ccdaLostByDesign is what FHIR → C-CDA leaves out or changes, by design (docs/reverse-ccda.md).
 var ccdaLostByDesign = []string{
-	"sections other than the twelve of ccdaSections (functional status, health concerns, family history, payers, medical equipment, …) are written as narrative only: their resources are not compared (counted by section below)",
+	"sections other than the twelve of ccdaSections (functional status, health concerns, family history, payers, medical equipment, …) are written as narrative only: their resources are not compared (counted by section code below)",
 	"a Composition subsection keeps its code, title and narrative only",
 	"identifier systems that are URLs with no OID: the II has the value as extension and nullFlavor UNK, the system only as assigningAuthorityName",
 	"code systems with no OID (cda.CodeSystemOID): the code keeps its value and displayName, the system only as codeSystemName",
@@ -319,15 +335,16 @@ func TestReverseCCDACorpus(t *testing.T) {
 		t.Skip("no C-CDA documents in the corpus")
 	}
 	t.Logf("%d of %d corpus C-CDA documents round-tripped", tripped, docs)
+	for _, l := range ccdaLostByDesign {
+		t.Logf("lost by design: %s", l)
+	}
 	for _, why := range sortedKeys(losses) {
 		t.Logf("%d facts lost: %s", losses[why], why)
 	}
 	for _, code := range sortedKeys(narrativeOnly) {
 		t.Logf("%d resources of sections with code %q not compared: the section is written as narrative only", narrativeOnly[code], code)
 	}
-	for _, l := range ccdaLostByDesign {
-		t.Logf("lost by design: %s", l)
-	}
+
 }
 
 func sortedKeys(m map[string]int) []string {
