@@ -64,24 +64,12 @@ func toCCD(t *testing.T, rev *fhirbridge.Converter, name string, in []byte) (ccd
 // (testdata/fhir/golden/<name>.xml; refresh with -update).
 func TestReverseCCDAOwn(t *testing.T) {
 	rev := ccdaConverter(t)
-	files, _ := filepath.Glob("testdata/fhir/ccd_*.json")
-	if len(files) == 0 {
-		t.Fatal("no testdata/fhir/ccd_*.json")
-	}
 	g := goldie.New(t, goldie.WithFixtureDir("testdata/fhir/golden"), goldie.WithNameSuffix(".xml"))
-	for _, f := range files {
-		name := strings.TrimSuffix(filepath.Base(f), ".json")
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ccd, _ := toCCD(t, rev, name, data)
-			if ccd != nil {
-				g.Assert(t, name, ccd)
-			}
-		})
-	}
+	forEachFixture(t, "testdata/fhir/ccd_*.json", func(t *testing.T, name string, data []byte) {
+		if ccd, _ := toCCD(t, rev, name, data); ccd != nil {
+			g.Assert(t, name, ccd)
+		}
+	})
 }
 
 // ccdaSections are the LOINC codes of the sections the CCD mappings build from data
@@ -215,25 +203,20 @@ func ccdaFacts(t *testing.T, bundle []byte) (facts []string, skipped map[string]
 // back to a CCD and forward again: both Bundles must state the same facts.
 func TestReverseCCDARoundTripOwn(t *testing.T) {
 	rev := ccdaConverter(t)
-	files, _ := filepath.Glob("testdata/fhir/ccd_*.json")
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, first := toCCD(t, rev, f, data)
+	forEachFixture(t, "testdata/fhir/ccd_*.json", func(t *testing.T, name string, data []byte) {
+		_, first := toCCD(t, rev, name, data)
 		if first == nil {
-			continue
+			return
 		}
-		ccdaRoundTrip(t, rev, f, first.JSON())
-		// What the first trip loses of the fixture itself, for the record.
+		ccdaRoundTrip(t, rev, name, first.JSON())
+		// What the first trip changes of the fixture itself, for the record.
 		want, _ := ccdaFacts(t, data)
 		got, _ := ccdaFacts(t, first.JSON())
 		lost, _ := diffFacts(want, got)
 		for _, l := range lost {
-			t.Logf("%s: the first trip FHIR → C-CDA → FHIR changes %s (the forward mappings add what the fixture leaves out: a verificationStatus, the class among Encounter.type)", filepath.Base(f), l)
+			t.Logf("the first trip FHIR → C-CDA → FHIR changes %s (the forward mappings add what the fixture leaves out: a verificationStatus, the class among Encounter.type)", l)
 		}
-	}
+	})
 }
 
 // ccdaRoundTrip converts a Bundle converted from C-CDA back to C-CDA and forward again, and
