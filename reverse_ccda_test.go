@@ -76,7 +76,12 @@ func TestReverseCCDAOwn(t *testing.T) {
 // (cda.SectionTemplate); the resources of any other section are written as narrative only.
 var ccdaSections = map[string]bool{"48765-2": true, "11450-4": true, "10160-0": true, "11369-6": true,
 	"30954-2": true, "8716-3": true, "47519-4": true, "46240-8": true, "29762-2": true, "18776-5": true,
-	"61146-7": true, "85847-2": true}
+	"61146-7": true, "85847-2": true,
+	// diagnoses.yaml, medication-lists.yaml
+	"75310-3": true, "11535-2": true, "46241-6": true, "42347-5": true, "10219-4": true, "10218-6": true,
+	"55109-3": true, "10183-2": true, "75311-1": true, "42346-7": true, "29549-3": true,
+	// assessments.yaml, plan.yaml
+	"47420-5": true, "10190-7": true, "61144-2": true, "42348-3": true, "51847-2": true, "62387-6": true}
 
 // ccdaFacts extracts the facts a C-CDA round trip must keep from a Bundle, as sorted strings:
 // the patient's identifiers, names, birth date and gender, and for every resource of a
@@ -258,7 +263,7 @@ var ccdaKnownLoss = []struct{ prefix, why string }{
 
 // ccdaLostByDesign is what FHIR → C-CDA leaves out or changes, by design (docs/reverse-ccda.md).
 var ccdaLostByDesign = []string{
-	"sections other than the twelve of ccdaSections (functional status, health concerns, family history, payers, medical equipment, …) are written as narrative only: their resources are not compared (counted by section code below)",
+	"sections other than those of ccdaSections (family history, payers, medical equipment, notes, …) are written as narrative only: their resources are not compared (counted by section code below)",
 	"a Composition subsection keeps its code, title and narrative only",
 	"identifier systems that are URLs with no OID: the II has the value as extension and nullFlavor UNK, the system only as assigningAuthorityName",
 	"code systems with no OID (cda.CodeSystemOID): the code keeps its value and displayName, the system only as codeSystemName",
