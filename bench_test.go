@@ -83,6 +83,7 @@ var reverseBenchInputs = []struct {
 	{"hl7v2/adt_a04", fhirbridge.FormatHL7v2, nil, "testdata/fhir/adt_a04.json"},
 	{"edifact/medrpt_report", fhirbridge.FormatEDIFACT, nil, "testdata/fhir/medrpt/report.json"},
 	{"edifact/fhsreg_acceptance", fhirbridge.FormatEDIFACT, map[string]string{"timestamp": "2020-06-10T13:38:00Z"}, "testdata/fhir/nhais/acceptance_immigrant.json"},
+	{"ccda/ccd_document", fhirbridge.FormatCDA, nil, "testdata/fhir/ccd_document.json"},
 }
 
 // BenchmarkReverse measures FHIR → legacy: read the FHIR JSON, run the reverse mappings,
