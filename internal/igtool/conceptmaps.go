@@ -269,8 +269,8 @@ func reverseOIDs(file string) (*yaml.Node, error) {
 		keys = append(keys, uri)
 		entries[uri] = fcTarget{code: oid}
 	}
-	desc := fmt.Sprintf("FHIR code system URI → OID (CD/@codeSystem), the reverse of %s (%s); "+
-		"where several OIDs share a URI the first is kept.", doc.Codes, filepath.ToSlash(file))
+	desc := fmt.Sprintf("FHIR code system URI → OID (CD/@codeSystem), the reverse of %s (mappings/codes/%s); "+
+		"where several OIDs share a URI the first is kept.", doc.Codes, filepath.Base(file))
 	return codeMapNode("cda.CodeSystemOID", desc, "FHIR code system URI", "", keys, entries, nil), nil
 }
 

@@ -60,6 +60,29 @@ func TestVocabularyUpToDate(t *testing.T) {
 	}
 }
 
+// TestConceptMapsUpToDate fails when mappings/fhir-to-ccda/codes/conceptmaps.yaml is not what
+// `go run ./internal/igtool conceptmaps` writes.
+func TestConceptMapsUpToDate(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus", "ccda", "ccda-on-fhir-conceptmaps")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("%s not found: the shared corpus is not beside this checkout", dir)
+	}
+	want, n, err := ConceptMaps(dir, filepath.Join(repoRoot, "mappings", "codes", "ccda-oids.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 20 {
+		t.Errorf("%d code maps from the FC ConceptMaps", n)
+	}
+	got, err := os.ReadFile(filepath.Join(repoRoot, "mappings", "fhir-to-ccda", "codes", "conceptmaps.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("mappings/fhir-to-ccda/codes/conceptmaps.yaml is stale; regenerate it with go run ./internal/igtool conceptmaps\n%s", firstDiff(string(got), string(want)))
+	}
+}
+
 func TestNormField(t *testing.T) {
 	for in, want := range map[string]string{
 		"PID-3": "PID-3", "PID-3[2].4.1": "PID-3", "/PATIENT/PID[2]-5": "PID-5", "OBX-5[1]": "OBX-5",
