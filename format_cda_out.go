@@ -172,7 +172,12 @@ func cdaNode(name string, o *fhir.Object) *cda.Node {
 					n.Children = append(n.Children, cda.TextNode(v.S))
 				}
 			case m.Kind == cda.XHTML:
-				n.Children = append(n.Children, cda.NarrativeFromXHTML(v.S)...)
+				ns := cda.NarrativeFromXHTML(v.S)
+				if len(p.Vals) > 1 && !hasBlock(ns) && len(ns) > 0 {
+					// several narratives one after the other: each its own paragraph
+					ns = []*cda.Node{{Name: "paragraph", Children: ns}}
+				}
+				n.Children = append(n.Children, ns...)
 			case m.Class == "":
 				if v.S != "" {
 					n.Children = append(n.Children, &cda.Node{Name: m.XML, Children: []*cda.Node{cda.TextNode(v.S)}})
@@ -183,4 +188,14 @@ func cdaNode(name string, o *fhir.Object) *cda.Node {
 		}
 	}
 	return n
+}
+
+// hasBlock reports whether narrative nodes hold a block (paragraph, list, table).
+func hasBlock(ns []*cda.Node) bool {
+	for _, x := range ns {
+		if x.Name == "paragraph" || x.Name == "list" || x.Name == "table" {
+			return true
+		}
+	}
+	return false
 }

@@ -122,8 +122,8 @@ func parseMember(f string) (*Member, error) {
 	switch {
 	case f == "#text":
 		return &Member{Name: f, Kind: Text}, nil
-	case f == "#xhtml":
-		return &Member{Name: f, Kind: XHTML}, nil
+	case f == "#xhtml", f == "#xhtml*":
+		return &Member{Name: "#xhtml", Kind: XHTML, Many: f == "#xhtml*"}, nil
 	case strings.HasPrefix(f, "@"):
 		return &Member{Name: f, XML: f[1:], Kind: Attribute}, nil
 	}
