@@ -10,12 +10,13 @@ import (
 // NarrativeFromXHTML converts a FHIR narrative (an XHTML div, FHIR R4 §2.4) to the content
 // of a CDA narrative block (StrucDocText, CDA R2 §4.3.5), the reverse of [Narrative]:
 //
-//	p, div, h1…h6 → paragraph      span → content        ul → list, ol → list listType="ordered"
+//	p, h1…h6 → paragraph           span → content        ul → list, ol → list listType="ordered"
 //	li → item      b, strong → content styleCode="Bold"   i, em → content styleCode="Italics"
 //	u → content styleCode="Underline"                     a (http, https, mailto, #) → linkHtml
 //	br, sub, sup, table, caption, thead, tbody, tfoot, tr, th, td, col, colgroup → the same
 //
-// id becomes ID; class names that are CDA style codes (Bold, Italics, Underline, Emphasis,
+// A div inside the narrative's div gives its content and a line break. id becomes ID (when
+// it is an NCName); class names that are CDA style codes (Bold, Italics, Underline, Emphasis,
 // Lrule, Rrule, Toprule, Botrule, Arabic, LittleRoman, BigRoman, LittleAlpha, BigAlpha,
 // Disc, Circle, Square) become styleCode; the table attributes CDA allows are kept. Anything
 // else — images, forms, unknown elements — gives its text only. CDA's content model is kept:
