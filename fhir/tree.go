@@ -27,6 +27,9 @@ import (
 //	resolve()                  follow a Reference (or a reference string) inside the Bundle:
 //	                           by fullUrl (urn:uuid:…, absolute URLs), by Type/id, or #id
 //	                           to a contained resource
+//	referrers()                the other way: the Bundle's resources that refer to this one
+//	                           (Observation.referrers().DiagnosticReport: the reports that
+//	                           list an observation)
 //	extension('URL')           the extensions with that url (also on primitives: birthDate.extension('…'))
 //	/Patient  /timestamp       from the root (the Bundle), wherever the rule is
 //
@@ -55,6 +58,8 @@ type Tree struct {
 	byURL   map[string]*node
 	byRes   map[*Resource]*node
 	slab    []node
+
+	referrers map[*node][]*node // entry → the entries that refer to it; built on first use
 }
 
 // NewTree returns the tree of r. When r is a Bundle, its entries' resources can be selected
@@ -187,12 +192,13 @@ func (n *node) Location() string {
 type stepKind uint8
 
 const (
-	stepElem    stepKind = iota // an element by JSON name
-	stepChoice                  // a choice element by base name: any variant
-	stepType                    // a resource type
-	stepResolve                 // resolve()
-	stepExt                     // extension('url')
-	stepID                      // a resource's id
+	stepElem      stepKind = iota // an element by JSON name
+	stepChoice                    // a choice element by base name: any variant
+	stepType                      // a resource type
+	stepResolve                   // resolve()
+	stepReferrers                 // referrers()
+	stepExt                       // extension('url')
+	stepID                        // a resource's id
 )
 
 type pathStep struct {
@@ -259,8 +265,11 @@ func compilePath(src string) (*path, error) {
 			}
 			st.kind, st.name = stepExt, arg[1:len(arg)-1]
 			cur = LookupType("Extension")
+		case part == "referrers()":
+			st.kind = stepReferrers
+			cur = nil
 		case strings.ContainsAny(part, "()"):
-			return nil, bad("%q: the functions are resolve() and extension('url')", part)
+			return nil, bad("%q: the functions are resolve(), referrers() and extension('url')", part)
 		case part == "":
 			return nil, bad("empty step")
 		case part[0] >= 'A' && part[0] <= 'Z':
@@ -418,6 +427,12 @@ func (p *path) walk(n *node, i int, dst []tree.Node) []tree.Node {
 		if r := t.resolve(n); r != nil {
 			visit(r)
 		}
+	case stepReferrers:
+		for _, r := range t.referrersOf(n) {
+			if !visit(r) {
+				break
+			}
+		}
 	case stepExt:
 		o := n.obj
 		if o == nil {
@@ -486,6 +501,48 @@ func walkElem(n *node, st *pathStep, visit func(*node) bool) {
 		}
 		if st.kind == stepElem {
 			return
+		}
+	}
+}
+
+// referrersOf returns the entries whose resources refer to the entry resource n, in Bundle
+// order, each once. The index is built on the first call, by resolving every Reference of
+// every entry (contained resources are not entries: references to them are not indexed).
+func (t *Tree) referrersOf(n *node) []*node {
+	if n.res == nil || t.byRes[n.res] != n {
+		return nil
+	}
+	if t.referrers == nil {
+		t.referrers = map[*node][]*node{}
+		for _, e := range t.entries {
+			t.indexRefs(e, e.obj)
+		}
+	}
+	return t.referrers[n]
+}
+
+// indexRefs records from as a referrer of every entry a Reference in o points to.
+func (t *Tree) indexRefs(from *node, o *Object) {
+	for pi := range o.Props {
+		pr := &o.Props[pi]
+		if pr.Elem.Type == "Resource" {
+			continue // contained and nested resources
+		}
+		for _, v := range pr.Vals {
+			if v.Kind != ObjectValue || v.O == nil {
+				continue
+			}
+			if pr.Elem.Type != "Reference" {
+				t.indexRefs(from, v.O)
+				continue
+			}
+			to := t.resolve(&node{t: t, parent: from, obj: v.O})
+			if to == nil || to == from || t.byRes[to.res] != to {
+				continue
+			}
+			if rs := t.referrers[to]; len(rs) == 0 || rs[len(rs)-1] != from {
+				t.referrers[to] = append(rs, from)
+			}
 		}
 	}
 }
