@@ -144,7 +144,8 @@ func writeCDA(rs []*fhir.Resource, params map[string]string) (*reverseOutput, er
 }
 
 // cdaNode turns an object of a synthetic CDA type into the element name: attributes, text
-// and child elements in the order of the CDA model.
+// and child elements in the order of the CDA model. Empty elements are left out, but for
+// table cells.
 func cdaNode(name string, o *fhir.Object) *cda.Node {
 	n := &cda.Node{Name: name}
 	cls := cda.LookupClass(strings.TrimPrefix(o.Type.Name, cdaTypePrefix))
@@ -183,7 +184,11 @@ func cdaNode(name string, o *fhir.Object) *cda.Node {
 					n.Children = append(n.Children, &cda.Node{Name: m.XML, Children: []*cda.Node{cda.TextNode(v.S)}})
 				}
 			case v.O != nil:
-				n.Children = append(n.Children, cdaNode(m.XML, v.O))
+				// An element left empty (a path a rule walked through without filling it) is
+				// left out, but a table cell: the columns must line up.
+				if c := cdaNode(m.XML, v.O); len(c.Attrs)+len(c.Children) > 0 || m.Class == "StrucDocCell" {
+					n.Children = append(n.Children, c)
+				}
 			}
 		}
 	}

@@ -3,10 +3,14 @@ package fhirbridge
 import (
 	"fmt"
 	"testing"
+
+	"github.com/fhirbridge/fhirbridge/fhir"
+	"github.com/fhirbridge/fhirbridge/parsers/cda"
 )
 
 // TestReverseTypeNamesDisjoint checks that no synthetic target type of one reverse format
-// (HL7 v2 segments and v2.field; EDIFACT segments, group markers and edi.element) is a type
+// (HL7 v2 segments and v2.field; EDIFACT segments, group markers and edi.element; the cda.*
+// classes) is a type
 // of another: reverseTargetTypes looks names up format after format, so a shared name would
 // give one format's mappings the other's segment.
 func TestReverseTypeNamesDisjoint(t *testing.T) {
@@ -20,6 +24,12 @@ func TestReverseTypeNamesDisjoint(t *testing.T) {
 	}
 	for g := 1; g <= 35; g++ {
 		names[FormatEDIFACT] = append(names[FormatEDIFACT], fmt.Sprintf("S%02d", g))
+	}
+	for _, c := range cda.Classes() {
+		names[FormatCDA] = append(names[FormatCDA], cdaTypePrefix+c.Name)
+		if fhir.LookupType(cdaTypePrefix+c.Name) != nil {
+			t.Errorf("cda.%s is a FHIR type name: FHIR's types win lookups", c.Name)
+		}
 	}
 	for _, x := range reverseFormats {
 		for _, y := range reverseFormats {
@@ -36,7 +46,8 @@ func TestReverseTypeNamesDisjoint(t *testing.T) {
 			}
 		}
 	}
-	if reverseTargetTypes("NAD") != ediTargetTypes("NAD") || reverseTargetTypes("PID") != v2TargetTypes("PID") {
+	if reverseTargetTypes("NAD") != ediTargetTypes("NAD") || reverseTargetTypes("PID") != v2TargetTypes("PID") ||
+		reverseTargetTypes("cda.Observation") != cdaTargetTypes("cda.Observation") {
 		t.Error("reverseTargetTypes does not find each format's own segment")
 	}
 }
