@@ -153,6 +153,11 @@ func ccdaFacts(t *testing.T, bundle []byte) (facts []string, skipped map[string]
 			continue
 		}
 		switch typ {
+		case "Composition":
+			add(typ, pick(r, "type.coding.code", "title", "date", "confidentiality", "language", "identifier.value"))
+			for _, sec := range list(r["section"]) {
+				add("Composition.section", pick(sec, "code.coding.code", "title"))
+			}
 		case "Patient":
 			for _, id := range list(r["identifier"]) {
 				add("Patient.identifier", pick(id, "system", "value"))
