@@ -83,7 +83,9 @@ var ccdaSections = map[string]bool{"48765-2": true, "11450-4": true, "10160-0": 
 	// assessments.yaml, plan.yaml
 	"47420-5": true, "10190-7": true, "61144-2": true, "42348-3": true, "51847-2": true, "62387-6": true,
 	// familyhistory.yaml, equipment.yaml
-	"10157-6": true, "46264-8": true}
+	"10157-6": true, "46264-8": true,
+	// payers.yaml
+	"48768-6": true}
 
 // ccdaFacts extracts the facts a C-CDA round trip must keep from a Bundle, as sorted strings:
 // the patient's identifiers, names, birth date and gender, and for every resource of a
@@ -210,6 +212,8 @@ func ccdaFacts(t *testing.T, bundle []byte) (facts []string, skipped map[string]
 			add(typ, pick(r, "status", "timingDateTime", "timingPeriod.start"))
 		case "Device":
 			add(typ, pick(r, "udiCarrier.carrierHRF", "type.coding.code", "manufacturer"))
+		case "Coverage":
+			add(typ, pick(r, "status", "type.coding.code", "subscriberId", "period.start", "relationship.coding.code"))
 		case "CareTeam":
 			add(typ, pick(r, "status", "name", "participant.role.coding.code", "period.start"))
 		}
@@ -277,7 +281,7 @@ var ccdaKnownLoss = []struct{ prefix, why string }{
 
 // ccdaLostByDesign is what FHIR → C-CDA leaves out or changes, by design (docs/reverse-ccda.md).
 var ccdaLostByDesign = []string{
-	"sections other than those of ccdaSections (payers, notes, …) are written as narrative only: their resources are not compared (counted by section code below)",
+	"sections other than those of ccdaSections (notes, DICOM object catalogs, …) are written as narrative only: their resources are not compared (counted by section code below)",
 	"a Composition subsection keeps its code, title and narrative only",
 	"identifier systems that are URLs with no OID: the II has the value as extension and nullFlavor UNK, the system only as assigningAuthorityName",
 	"code systems with no OID (cda.CodeSystemOID): the code keeps its value and displayName, the system only as codeSystemName",
