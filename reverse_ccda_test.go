@@ -289,7 +289,7 @@ var ccdaLostByDesign = []string{
 	"Observation.component of a vital-signs panel: written as organizer components, read back as hasMember Observations",
 	"Dosage timing frequency > 1: written as the period divided by the frequency (PIVL_TS has no frequency)",
 	"Goal.target beyond the first, and its measure when the description is coded; CareTeam participants who are not Practitioners",
-	"MedicationAdministration, MedicationDispense, Coverage, DocumentReference and other resource types the sections do not list; a MedicationStatement comes back as a MedicationRequest",
+	"MedicationAdministration, MedicationDispense, DocumentReference and other resource types the sections do not list; a MedicationStatement comes back as a MedicationRequest",
 }
 
 // ccdaLossReason says why a lost fact is lost, or "" when it should not be.
