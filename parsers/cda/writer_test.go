@@ -51,6 +51,8 @@ func TestNarrativeFromXHTML(t *testing.T) {
 		{"image dropped, link kept", `<div><p><img src="x.png"/><a href="https://x.org/">l</a><a href="javascript:x()">j</a></p></div>`,
 			`<paragraph><linkHtml href="https://x.org/">l</linkHtml><linkHtml>j</linkHtml></paragraph>`},
 		{"ids", `<div><p id="p1">a</p><p id="1bad">b</p></div>`, `<paragraph ID="p1">a</paragraph><paragraph>b</paragraph>`},
+		{"parts out of place", `<div><li>a</li><td>b</td><ul>c<span>d</span><li>e</li></ul><table><p>f</p><tr><li>g</li><td>h</td></tr></table></div>`,
+			`ab<list><item>e</item></list><table><tbody><tr><td>h</td></tr></tbody></table>`},
 		{"not XML", `<div><p>a</b></div`, `<paragraph>a</paragraph>`},
 		{"empty", `<div xmlns="http://www.w3.org/1999/xhtml"> </div>`, ``},
 	}

@@ -184,11 +184,8 @@ func (x *xnode) open(t xml.StartElement) *xnode {
 		child.brk = true
 		return child
 	}
-	if !p.block && !p.table && (name == "item" || name == "td" || name == "th" || name == "thead" ||
-		name == "tbody" || name == "tfoot" || name == "tr" || name == "caption" || name == "col" || name == "colgroup") {
-		return child // table and list parts out of place: content only
-	}
-	if p.table && !tablePartAllowed(p.n.Name, name) {
+	if part := listOrTablePart[name]; part != p.table || p.table && !tablePartAllowed(p.n.Name, name) {
+		// a list or table part out of place, or anything else in a list or table: content only
 		return child
 	}
 	n := &Node{Name: name}
@@ -218,6 +215,10 @@ func (x *xnode) open(t xml.StartElement) *xnode {
 	child.n, child.block, child.table = n, block, tablePart
 	return child
 }
+
+// listOrTablePart are the elements that live only in a list or a table.
+var listOrTablePart = map[string]bool{"item": true, "thead": true, "tbody": true, "tfoot": true, "tr": true,
+	"th": true, "td": true, "caption": true, "col": true, "colgroup": true}
 
 // tablePartAllowed reports whether a child element fits a table or list part.
 func tablePartAllowed(parent, child string) bool {
