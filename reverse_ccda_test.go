@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sebdah/goldie/v2"
@@ -360,4 +361,34 @@ func sortedKeys(m map[string]int) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestReverseCCDAConcurrent converts the same Bundle from several goroutines with one
+// Converter (run with -race): the synthetic CDA types and the model are shared, read-only.
+func TestReverseCCDAConcurrent(t *testing.T) {
+	rev := ccdaConverter(t)
+	data, err := os.ReadFile("testdata/fhir/ccd_document.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rev.ConvertMessage(context.Background(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := rev.ConvertMessage(context.Background(), data)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if !bytes.Equal(got.Output, want.Output) {
+				t.Error("concurrent conversions wrote different CCDs")
+			}
+		}()
+	}
+	wg.Wait()
 }
