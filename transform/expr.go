@@ -130,7 +130,7 @@ func (c *compiler) expr(s tree.Schema, p pos, src string, asBool bool) *vm.Progr
 	prog := c.compileExpr(s, p, src, asBool)
 	if prog != nil {
 		c.exprs[key] = prog
-		if f := compileFast(prog.Node()); f != nil && !c.vmOnly && (f.bl != nil || !asBool) {
+		if f := compileFast(prog.Node()); f != nil && !c.vmOnly && (f.bl != nil || !asBool) && !usesOverridden(prog.Node(), c.funcs) {
 			c.p.fast[prog] = f
 		}
 	}

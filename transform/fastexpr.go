@@ -19,6 +19,7 @@ import (
 //
 //	'literal'  v  get('path')  has('path')  param('name')  code|system|display(map, s)
 //	upper(s)  lower(s)  trim(s)  s[i:j]  s + s
+//	coalesce(s, …)  uri(s)  digits(s)  decimal(s)  replace(s, s, s)  isNumber(s)  isDate(s)
 //	s == s  s != s  b == b  b != b  s in ['a', …]  s contains|startsWith|endsWith s
 //	s matches 'literal'  !b  not b  b && b  b and b  b || b  b or b  c ? x : x
 
@@ -83,6 +84,13 @@ func fastNode(n ast.Node) (func(*run) string, func(*run) bool) {
 			}
 		}
 	case *ast.BinaryNode:
+		if n.Operator == "+" {
+			l, r := fastString(n.Left), fastString(n.Right)
+			if l == nil || r == nil {
+				return nil, nil
+			}
+			return func(x *run) string { return l(x) + r(x) }, nil
+		}
 		return nil, fastBinary(n)
 	case *ast.ConditionalNode:
 		c := fastBool(n.Cond)
@@ -165,7 +173,95 @@ func fastCall(n *ast.CallNode) (func(*run) string, func(*run) bool) {
 			return func(r *run) string { return r.display(m, a(r)) }, nil
 		}
 	}
+	return fastFunc(id.Value, n.Arguments)
+}
+
+// fastFunc compiles a call of a standard registered function (standardFuncs) whose
+// arguments are all strings; usesOverridden keeps it on the VM where a registry replaces it.
+func fastFunc(name string, args []ast.Node) (func(*run) string, func(*run) bool) {
+	as := make([]func(*run) string, len(args))
+	for i, a := range args {
+		if as[i] = fastString(a); as[i] == nil {
+			return nil, nil
+		}
+	}
+	one := func(f func(string) string) func(*run) string {
+		if len(as) != 1 {
+			return nil
+		}
+		a := as[0]
+		return func(r *run) string { return f(a(r)) }
+	}
+	switch name {
+	case "coalesce":
+		return func(r *run) string {
+			for _, a := range as {
+				if s := a(r); strings.TrimSpace(s) != "" {
+					return s
+				}
+			}
+			return ""
+		}, nil
+	case "uri":
+		return one(asURI), nil
+	case "digits":
+		return one(digits), nil
+	case "decimal":
+		return one(func(s string) string {
+			if d, ok := normalizeDecimal(s); ok {
+				return d
+			}
+			return ""
+		}), nil
+	case "replace":
+		if len(as) != 3 {
+			return nil, nil
+		}
+		s, o, n := as[0], as[1], as[2]
+		return func(r *run) string { return strings.ReplaceAll(s(r), o(r), n(r)) }, nil
+	case "isNumber", "isDate":
+		if len(as) != 1 {
+			return nil, nil
+		}
+		a := as[0]
+		if name == "isNumber" {
+			return nil, func(r *run) bool { _, ok := normalizeDecimal(a(r)); return ok }
+		}
+		return nil, func(r *run) bool { _, ok := parseTimestamp(a(r)); return ok }
+	}
 	return nil, nil
+}
+
+// usesOverridden reports whether n calls a function that fastFunc compiles but that funcs
+// holds in a form other than the standard one (a user's Register of the same name).
+func usesOverridden(n ast.Node, funcs *Registry) bool {
+	v := overrideFinder{funcs: funcs}
+	ast.Walk(&n, &v)
+	return v.found
+}
+
+type overrideFinder struct {
+	funcs *Registry
+	found bool
+}
+
+func (v *overrideFinder) Visit(n *ast.Node) {
+	call, ok := (*n).(*ast.CallNode)
+	if !ok {
+		return
+	}
+	id, ok := call.Callee.(*ast.IdentifierNode)
+	if !ok {
+		return
+	}
+	std, isStd := standardFuncs[id.Value]
+	if !isStd {
+		return
+	}
+	got, ok := v.funcs.funcs[id.Value]
+	if !ok || reflect.ValueOf(got.fn).Pointer() != reflect.ValueOf(std.fn).Pointer() {
+		v.found = true
+	}
 }
 
 func fastBinary(n *ast.BinaryNode) func(*run) bool {

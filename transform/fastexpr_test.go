@@ -22,6 +22,9 @@ func TestNativeExpressions(t *testing.T) {
 		`get('PID-8') in ['F', 'M'] ? 'known' : 'other'`, `v contains 'o' ? 'c' : ''`, `v startsWith 'D' or v endsWith 'x' ? 's' : ''`,
 		`v matches '^[A-Z][a-z]+$' ? 'm' : ''`, `not (v == 'x') && true ? 't' : 'f'`, `has('PID-5') == !has('PID-99')`,
 		`v == 'Doe' || get('PID-1') == '1'`, `len(v) > 2 ? 'long' : 'short'`, `string(len(v))`, `coalesce(get('PID-99'), v)`,
+		`coalesce(' ', get('PID-99'))`, `coalesce(get('PID-99'), ' x ', v)`, `uri(v)`, `uri('1.2.3')`, `uri(' 1.2.3 ')`, `digits(get('PID-7'))`,
+		`decimal(get('PID-1'))`, `decimal(v)`, `replace(v, 'o', '0')`, `isNumber(get('PID-1')) ? 'n' : 'x'`,
+		`isDate(get('PID-7')) && !isDate(v)`, `'a' + v + 'b' + get('PID-99')`,
 	}
 	var rules strings.Builder
 	for i, e := range exprs {
@@ -63,5 +66,28 @@ func TestNativeExpressions(t *testing.T) {
 	}
 	if !strings.Contains(outputs[false][0], `"valueString":"oe"`) || !strings.Contains(outputs[false][0], `"valueString":"known"`) {
 		t.Errorf("unexpected output: %s", outputs[false][0])
+	}
+}
+
+// TestNativeExpressionsOverride checks that a standard function replaced in the registry runs
+// as registered, not natively.
+func TestNativeExpressionsOverride(t *testing.T) {
+	reg := transform.DefaultRegistry()
+	reg.Register("uri", "uri(s): replaced", func(params ...any) (any, error) { return "replaced", nil }, new(func(string) string))
+	mapping := base + "---\nextend: TEST\nrules:\n  - from: PID\n    resource: Basic\n    rules:\n      - {to: code.text, value: \"uri(get('PID-5.1'))\"}\n"
+	p, err := transform.Compile([]transform.File{{Name: "m.yaml", Data: []byte(mapping)}}, transform.WithSchema(hl7v2.Schema{}), transform.WithFunctions(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := hl7v2.Parse([]byte(msgA01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(context.Background(), p.Find("hl7v2", "ADT^A01"), hl7v2.NewTree(m, nil).Root(), transform.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resourceJSON(res, "Basic"); !strings.Contains(got, `"text":"replaced"`) {
+		t.Errorf("the registered uri did not run: %s", got)
 	}
 }

@@ -27,14 +27,7 @@ var standardFuncs = map[string]registered{
 	"digits": {
 		doc: "digits(s): s with every character that is not 0-9 removed",
 		fn: func(params ...any) (any, error) {
-			s := params[0].(string)
-			var b strings.Builder
-			for i := 0; i < len(s); i++ {
-				if s[i] >= '0' && s[i] <= '9' {
-					b.WriteByte(s[i])
-				}
-			}
-			return b.String(), nil
+			return digits(params[0].(string)), nil
 		},
 		types: []any{new(func(string) string)},
 	},
@@ -136,6 +129,17 @@ var standardFuncs = map[string]registered{
 			return fmt.Sprintf(params[0].(string), params[1:]...), nil
 		},
 	},
+}
+
+// digits returns s without the characters that are not 0-9.
+func digits(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
 }
 
 // asURI turns an OID or UUID into a URI; anything else is returned trimmed.
