@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"unsafe"
 )
 
 // BundleType is the type of a Bundle (Bundle.type, R4 valueset bundle-type).
@@ -180,7 +181,8 @@ func Assemble(resources []*Resource, opt AssembleOptions) (*Bundle, error) {
 			return nil, ErrNotResource
 		}
 	}
-	a := &assembly{res: make([]*Resource, 0, len(resources)), info: make([]resInfo, 0, len(resources)), base: opt.FullURLBase}
+	a := &assembly{res: make([]*Resource, 0, len(resources)), info: make([]resInfo, 0, len(resources)), base: opt.FullURLBase,
+		kept: make([]keptID, 0, min(len(resources), maxKept)), stack: make([]int32, 0, len(resources))}
 	a.buf = *bufPool.Get().(*[]byte)
 	defer a.release()
 	for _, r := range resources {
@@ -257,7 +259,7 @@ func (a *assembly) release() {
 		b := a.buf[:0]
 		bufPool.Put(&b)
 	}
-	a.buf, a.stack, a.kept, a.keptMap = nil, nil, nil, nil
+	a.buf, a.stack, a.kept, a.keptMap, a.ids = nil, nil, nil, nil, nil
 }
 
 type assembly struct {
@@ -270,6 +272,7 @@ type assembly struct {
 	nscc    int32
 	kept    []keptID
 	keptMap map[[16]byte]*Resource
+	ids     []byte // the text of the ids given so far; never overwritten, the ids share it
 }
 
 type resInfo struct {
@@ -447,7 +450,7 @@ func (a *assembly) identify(r *Resource) {
 	}
 	id := uuid5(a.buf[start:])
 	a.buf = a.buf[:start]
-	r.ID = formatUUID(id)
+	r.ID = a.formatUUID(id)
 	if inf.cyclic {
 		return // never merged
 	}
@@ -475,6 +478,9 @@ func (a *assembly) lookup(id [16]byte) *Resource {
 	return nil
 }
 
+// maxKept is how many kept ids are searched linearly before a map takes over.
+const maxKept = 64
+
 func (a *assembly) setKept(id [16]byte, r *Resource) {
 	if a.keptMap != nil {
 		a.keptMap[id] = r
@@ -487,7 +493,7 @@ func (a *assembly) setKept(id [16]byte, r *Resource) {
 		}
 	}
 	a.kept = append(a.kept, keptID{id, r})
-	if len(a.kept) > 64 {
+	if len(a.kept) > maxKept {
 		a.keptMap = make(map[[16]byte]*Resource, 2*len(a.kept))
 		for _, k := range a.kept {
 			a.keptMap[k.id] = k.r
@@ -506,18 +512,21 @@ func uuid5(data []byte) [16]byte {
 	return id
 }
 
-func formatUUID(id [16]byte) string {
-	var b [36]byte
-	j := 0
+// formatUUID returns the text of id. The ids of one assembly share one allocation: their
+// bytes are appended to a.ids, which is never written over (a full buffer is replaced, not
+// reused), so the strings stay valid and immutable.
+func (a *assembly) formatUUID(id [16]byte) string {
+	if cap(a.ids)-len(a.ids) < 36 {
+		a.ids = make([]byte, 0, 36*(len(a.res)+1))
+	}
+	start := len(a.ids)
 	for i, c := range id {
 		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
+			a.ids = append(a.ids, '-')
 		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0xf]
-		j += 2
+		a.ids = append(a.ids, hexDigits[c>>4], hexDigits[c&0xf])
 	}
-	return string(b[:])
+	return unsafe.String(&a.ids[start], 36)
 }
 
 // bundleID hashes the bundle type, timestamp, identifier and the entries' ids.
@@ -544,7 +553,7 @@ func (a *assembly) bundleID(b *Bundle, opt *AssembleOptions) string {
 	}
 	id := uuid5(a.buf[start:])
 	a.buf = a.buf[:start]
-	return formatUUID(id)
+	return a.formatUUID(id)
 }
 
 // bundleElements are the Bundle elements Assemble sets, looked up once.
