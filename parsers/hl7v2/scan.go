@@ -97,7 +97,14 @@ func (r *Reader) fill() bool {
 			r.base += int64(k)
 		}
 		if len(r.buf)-r.end < len(r.buf)/4 || len(r.buf) == 0 {
-			nb := make([]byte, max(2*len(r.buf), initialBufSize))
+			size := max(2*len(r.buf), initialBufSize)
+			if l, ok := r.src.(interface{ Len() int }); ok && len(r.buf) == 0 {
+				// A source that knows what is left (bytes.Reader, strings.Reader): a first
+				// buffer that holds it all with room to spare, so converting one message held
+				// in memory does not cost a 16 KiB buffer.
+				size = min(size, max(2*l.Len()+64, 512))
+			}
+			nb := make([]byte, size)
 			copy(nb, r.buf[:r.end])
 			r.buf = nb
 		}
