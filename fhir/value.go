@@ -127,8 +127,9 @@ type objectBlock struct {
 
 // NewObject returns a new, empty object of type t. It costs one allocation for the object and
 // its first few values.
-func NewObject(t *Type) *Object {
-	b := &objectBlock{}
+func NewObject(t *Type) *Object { return (&objectBlock{}).init(t) }
+
+func (b *objectBlock) init(t *Type) *Object {
 	b.o.Type = t
 	b.o.Props = b.props[:0]
 	b.o.spare = b.vals[:]
@@ -140,27 +141,59 @@ func NewObject(t *Type) *Object {
 // little memory (the unused rest of the last block, and blocks kept alive by any object in
 // them) for far fewer allocations. The zero value is ready; it is not safe for concurrent use.
 // Reset forgets the blocks without reusing them, so objects handed out stay valid.
-type ObjectSlab struct {
-	blocks []objectBlock
-	next   int // the size of the next block
-}
+type ObjectSlab struct{ s slab[objectBlock] }
 
 // New returns a new, empty object of type t, as [NewObject] does.
-func (s *ObjectSlab) New(t *Type) *Object {
+func (s *ObjectSlab) New(t *Type) *Object { return s.s.alloc().init(t) }
+
+// Reset lets the next object come from a new block, sized by how many objects were handed
+// out since the last Reset (a run of similar inputs then costs one block each).
+func (s *ObjectSlab) Reset() { s.s.reset() }
+
+// ResourceSlab is [ObjectSlab] for resources.
+type ResourceSlab struct{ s slab[resourceBlock] }
+
+// New returns a new, empty resource of type t, as [Type.NewResource] does, or nil if t is
+// not a concrete resource type.
+func (s *ResourceSlab) New(t *Type) *Resource {
+	if t == nil || t.Kind != KindResource || t.Abstract {
+		return nil
+	}
+	return s.s.alloc().init(t)
+}
+
+// Reset is [ObjectSlab.Reset] for resources.
+func (s *ResourceSlab) Reset() { s.s.reset() }
+
+// slab hands out zeroed Ts from blocks: the first block after a reset holds as many as were
+// used before it (up to maxSlabHint), the following ones 8, 16, 32, then 64.
+type slab[T any] struct {
+	blocks []T
+	next   int // the size of the last block
+	used   int // handed out since the last reset
+	hint   int // handed out before the last reset
+}
+
+// maxSlabHint bounds the first block, so one large input does not make every later one
+// allocate for it.
+const maxSlabHint = 256
+
+func (s *slab[T]) alloc() *T {
 	if len(s.blocks) == 0 {
-		s.next = min(max(s.next*2, 8), 64)
-		s.blocks = make([]objectBlock, s.next)
+		n := min(max(s.next*2, 8), 64)
+		if s.next == 0 && s.hint > n {
+			n = min(s.hint, maxSlabHint)
+		}
+		s.next = n
+		s.blocks = make([]T, n)
 	}
 	b := &s.blocks[0]
 	s.blocks = s.blocks[1:]
-	b.o.Type = t
-	b.o.Props = b.props[:0]
-	b.o.spare = b.vals[:]
-	return &b.o
+	s.used++
+	return b
 }
 
-// Reset lets the next object come from a new block (of the first, small size).
-func (s *ObjectSlab) Reset() { *s = ObjectSlab{} }
+func (s *slab[T]) reset() { *s = slab[T]{hint: s.used} }
 
 // Prop returns the values of element e, or nil if o has none.
 func (o *Object) Prop(e *Element) *Prop {
@@ -284,8 +317,9 @@ type resourceBlock struct {
 	vals  [2 * inlineVals]Value
 }
 
-func newResource(t *Type) *Resource {
-	b := &resourceBlock{}
+func newResource(t *Type) *Resource { return (&resourceBlock{}).init(t) }
+
+func (b *resourceBlock) init(t *Type) *Resource {
 	b.r.Type = t
 	b.r.Props = b.props[:0]
 	b.r.spare = b.vals[:]

@@ -62,6 +62,7 @@ type run struct {
 	depth    int
 	fillPath []string // fillRequired's element path
 	objs     fhir.ObjectSlab
+	res      fhir.ResourceSlab
 	maxRes   int
 	err      error
 	scratch  []tree.Node
@@ -86,6 +87,7 @@ func (p *Program) Run(ctx context.Context, m *Message, root tree.Node, opt RunOp
 	defer func() {
 		r.p, r.msg, r.cur, r.out, r.diags, r.err, r.params = nil, nil, nil, nil, nil, nil, nil
 		r.objs.Reset()
+		r.res.Reset()
 		r.aliases = r.aliases[:0]
 		r.counts = r.counts[:0]
 		r.mapDepth = 0
@@ -238,7 +240,7 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) bool {
 			r.err = fmt.Errorf("transform: input produces more than %d resources", r.maxRes)
 			return true
 		}
-		created = ru.resource.NewResource()
+		created = r.res.New(ru.resource)
 		r.out = append(r.out, created)
 		if ru.as >= 0 {
 			r.aliases = append(r.aliases, binding{ru.as, created})
@@ -253,11 +255,11 @@ func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) bool {
 		fin := ru.to[len(ru.to)-1]
 		switch {
 		case created != nil:
-			r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: refTo(fin.elem, created)})
+			r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: r.refTo(fin.elem, created)})
 			tgt = &created.Object
 		case ru.kind == valRef:
 			if res := r.lookup(ru.ref); res != nil {
-				r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: refTo(fin.elem, res)})
+				r.put(parent, fin, fhir.Value{Kind: fhir.ObjectValue, O: r.refTo(fin.elem, res)})
 			}
 			return true
 		case fin.elem.Elem != nil && fin.elem.Elem.Kind == fhir.KindPrimitive:
@@ -321,8 +323,8 @@ func (r *run) anySelects(rules []*rule, x tree.Node) bool {
 }
 
 // refTo builds a Reference object pointing at res.
-func refTo(e *fhir.Element, res *fhir.Resource) *fhir.Object {
-	o := fhir.NewObject(e.Elem)
+func (r *run) refTo(e *fhir.Element, res *fhir.Resource) *fhir.Object {
+	o := r.objs.New(e.Elem)
 	o.Set(e.Elem.Element("reference"), fhir.Value{Kind: fhir.RefValue, R: res})
 	return o
 }
