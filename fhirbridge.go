@@ -344,6 +344,7 @@ func (c *Converter) convertV2Message(ctx context.Context, msg *hl7v2.Message) (*
 		warnings = append(warnings, transform.Diagnostic{Severity: transform.SeverityWarning, Kind: transform.KindUnsupported, Input: loc,
 			Message: fmt.Sprintf("segment not expected here by structure %s (kept in the nearest group)", m.Structure)})
 	}
+	t.Release() // nothing of the run holds its nodes
 	bt := c.bundleType(m)
 	ao := fhir.AssembleOptions{Type: bt, FullURLBase: c.opts.FullURLBase}
 	if bt == fhir.Message {

@@ -5,6 +5,7 @@ import (
 	"github.com/fhirbridge/fhirbridge/internal/segtree"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fhirbridge/fhirbridge/transform/tree"
 )
@@ -45,7 +46,8 @@ type Tree struct {
 	// segGroup maps each segment index to the group holding it.
 	segGroup []*Group
 	slab     []node
-	read     []bool // per segment: whether a mapping selected it or anything in it
+	chunks   []*nodeChunk // the chunks slab came from, for Release
+	read     []bool       // per segment: whether a mapping selected it or anything in it
 }
 
 // NewTree groups m by s (nil: no grouping) for mapping.
@@ -69,6 +71,18 @@ func NewTree(m *Message, s *Structure) *Tree {
 
 // Root returns the message node.
 func (t *Tree) Root() tree.Node { return t.newNode(node{t: t, kind: kindGroup, g: t.root}) }
+
+// Release lets later trees reuse the memory of t's nodes. Neither t nor any node obtained
+// from it (Root, or selected by a path) may be used afterwards; strings read from nodes stay
+// valid (they belong to the message).
+func (t *Tree) Release() {
+	for _, c := range t.chunks {
+		clear(c[:]) // drop the references to this message
+		nodeChunks.Put(c)
+	}
+	clear(t.chunks)
+	t.chunks, t.slab = t.chunks[:0], nil
+}
 
 // Message returns the message.
 func (t *Tree) Message() *Message { return t.msg }
@@ -123,14 +137,21 @@ type node struct {
 	v    span   // kindRep, kindComp, kindSub: the node's bytes and coordinates
 }
 
+// nodeChunk is a block of nodes; chunks of released trees are reused.
+type nodeChunk [64]node
+
+var nodeChunks = sync.Pool{New: func() any { return new(nodeChunk) }}
+
 // newNode returns a node from the tree's slab: nodes are allocated in chunks, so selecting
-// a node costs no allocation of its own. Nodes live as long as the tree.
+// a node costs no allocation of its own. Nodes live as long as the tree (until Release).
 func (t *Tree) newNode(n node) *node {
 	if n.kind >= kindSegment {
 		t.read[n.seg] = true
 	}
 	if len(t.slab) == cap(t.slab) {
-		t.slab = make([]node, 0, 64)
+		c := nodeChunks.Get().(*nodeChunk)
+		t.chunks = append(t.chunks, c)
+		t.slab = c[:0]
 	}
 	t.slab = append(t.slab, n)
 	return &t.slab[len(t.slab)-1]
