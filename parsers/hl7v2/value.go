@@ -83,20 +83,42 @@ func (v span) bounds(sep byte, i int) (start, end int32) {
 		return v.end, v.end
 	}
 	b := v.m.data[v.start:v.end]
+	if len(b) > shortSpan {
+		k := 0
+		for ; i > 1; i-- {
+			j := bytes.IndexByte(b[k:], sep)
+			if j < 0 {
+				return v.end, v.end
+			}
+			k += j + 1
+		}
+		e := len(b)
+		if j := bytes.IndexByte(b[k:], sep); j >= 0 {
+			e = k + j
+		}
+		return v.start + int32(k), v.start + int32(e)
+	}
+	// Most fields and components are short: a plain loop beats a call per separator.
 	k := 0
 	for ; i > 1; i-- {
-		j := bytes.IndexByte(b[k:], sep)
-		if j < 0 {
+		for k < len(b) && b[k] != sep {
+			k++
+		}
+		if k == len(b) {
 			return v.end, v.end
 		}
-		k += j + 1
+		k++
 	}
-	e := len(b)
-	if j := bytes.IndexByte(b[k:], sep); j >= 0 {
-		e = k + j
+	e := k
+	for e < len(b) && b[e] != sep {
+		e++
 	}
 	return v.start + int32(k), v.start + int32(e)
 }
+
+// shortSpan is the length up to which bounds scans byte by byte rather than with
+// bytes.IndexByte.
+const shortSpan = 64
 
 func (v span) path() Path {
 	if v.m == nil {
