@@ -44,11 +44,3 @@ func (s *Structure) Group(m *Message) *Group {
 	}
 	return st.Group(m.NumSegments(), func(i int) string { return m.Segment(i).Name() })
 }
-
-// childName returns a child's segment or group name.
-func childName(m *Message, c Child) string {
-	if c.Group != nil {
-		return c.Group.Name
-	}
-	return m.Segment(c.Segment).Name()
-}

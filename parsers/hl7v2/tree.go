@@ -235,7 +235,16 @@ type nodePath struct {
 
 type groupStep struct {
 	name string
+	code int // name's segment code (nameCode), or -1: no segment has the name
 	idx  int // 0: every instance
+}
+
+// is reports whether child c of a group has the step's name.
+func (st *groupStep) is(m *Message, c Child) bool {
+	if c.Group != nil {
+		return c.Group.Name == st.name
+	}
+	return int(m.segs[c.Segment].code) == st.code
 }
 
 func (p *nodePath) String() string { return p.src }
@@ -305,6 +314,10 @@ func compileNodePath(src string) (*nodePath, error) {
 		if hasField && len(st.name) != 3 {
 			return nil, bad("a field belongs to a segment, whose name has 3 characters")
 		}
+		st.code = -1
+		if len(st.name) == 3 {
+			st.code = nameCode([]byte(st.name))
+		}
 		p.steps = append(p.steps, st)
 		if hasField {
 			if err := p.parseField(fieldSpec); err != nil {
@@ -371,7 +384,7 @@ func (p *nodePath) Select(from tree.Node, dst []tree.Node) []tree.Node {
 	default:
 		// From inside a segment: the segment itself when the names agree and it is a
 		// one-step path, else the nearest enclosing group that has the name.
-		if len(p.steps) == 1 && n.segment().Name() == p.steps[0].name && p.steps[0].idx == 0 {
+		if len(p.steps) == 1 && int(t.msg.segs[n.seg].code) == p.steps[0].code && p.steps[0].idx == 0 {
 			return p.selectFields(n.t, n.seg, dst)
 		}
 		for g := t.segGroup[n.seg]; g != nil; g = g.Parent {
@@ -392,11 +405,11 @@ func (p *nodePath) Select(from tree.Node, dst []tree.Node) []tree.Node {
 }
 
 func (p *nodePath) selectSteps(t *Tree, g *Group, i int, dst []tree.Node) []tree.Node {
-	st := p.steps[i]
+	st := &p.steps[i]
 	last := i == len(p.steps)-1
 	k := 0
 	for _, c := range g.Children {
-		if childName(t.msg, c) != st.name {
+		if !st.is(t.msg, c) {
 			continue
 		}
 		k++
