@@ -119,6 +119,9 @@ const (
 	inlineVals  = 4
 )
 
+// spareVals is how many value slots an object takes at a time once its inline ones are used.
+const spareVals = 4
+
 type objectBlock struct {
 	o     Object
 	props [inlineProps]Prop
@@ -225,6 +228,10 @@ func (o *Object) Add(e *Element, v Value) {
 		return
 	}
 	if p := o.Prop(e); p != nil {
+		if len(p.Vals) == cap(p.Vals) && cap(p.Vals) < 4 {
+			// A list that grows past its first value usually has a few: skip the steps.
+			p.Vals = append(make([]Value, 0, 4), p.Vals...)
+		}
 		p.Vals = append(p.Vals, v)
 		return
 	}
@@ -265,7 +272,11 @@ func (o *Object) newProp(e *Element, v Value) {
 		o.spare = o.spare[1:]
 		vals[0] = v
 	} else {
-		vals = []Value{v}
+		// Out of inline slots: take several at once for this object's next props.
+		chunk := make([]Value, spareVals)
+		vals = chunk[:1:1]
+		vals[0] = v
+		o.spare = chunk[1:]
 	}
 	o.Props = append(o.Props, Prop{Elem: e, Vals: vals})
 }
