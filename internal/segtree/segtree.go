@@ -194,6 +194,7 @@ type Group struct {
 	Children []Child // in message order
 	def      *groupDef
 	pos      int // index in def.elems of the last element matched
+	nkids    int // while grouping: the children found so far
 }
 
 // Child is a segment (Group == nil) or a nested group of a [Group].
@@ -211,19 +212,25 @@ type Child struct {
 // and marked Unexpected; a required segment that is missing is simply absent. With a nil
 // Structure every segment is a child of the root.
 func (s *Structure) Group(n int, name func(i int) string) *Group {
-	root := &Group{Name: "", pos: -1}
 	if s == nil {
-		root.def = &groupDef{}
-		for i := 0; i < n; i++ {
-			root.Children = append(root.Children, Child{Segment: i})
+		root := &Group{Name: "", pos: -1, def: &groupDef{}}
+		if n > 0 {
+			root.Children = make([]Child, n)
+			for i := range root.Children {
+				root.Children[i] = Child{Segment: i}
+			}
 		}
 		return root
 	}
-	root.Name, root.def = s.Name, s.root
+	// Place every segment first, recording (group, child) in order; then give each group
+	// its children from one shared array, so grouping costs a few allocations, not a few per
+	// group.
+	gb := groupBuilder{placed: make([]placed, 0, n+n/2)}
+	root := gb.newGroup(s.Name, nil, s.root)
 	cur := root
 	for i := 0; i < n; i++ {
 		name := name(i)
-		g := place(cur, name)
+		g := gb.place(cur, name)
 		if g == nil {
 			// Out of order (a real-world habit): keep it in the nearest enclosing group that
 			// declares the segment at all, so a mapping that looks for it there finds it.
@@ -234,21 +241,59 @@ func (s *Structure) Group(n int, name func(i int) string) *Group {
 					break
 				}
 			}
-			home.Children = append(home.Children, Child{Segment: i, Unexpected: true})
+			gb.add(home, Child{Segment: i, Unexpected: true})
 			continue
 		}
-		g.Children = append(g.Children, Child{Segment: i})
+		gb.add(g, Child{Segment: i})
 		cur = g
 	}
+	all := make([]Child, len(gb.placed))
+	off := 0
+	for _, c := range gb.placed { // a group's first child comes after the group exists
+		if g := c.g; g.Children == nil {
+			g.Children = all[off : off : off+g.nkids]
+			off += g.nkids
+		}
+	}
+	for _, c := range gb.placed {
+		c.g.Children = append(c.g.Children, c.c)
+	}
+	for _, c := range gb.placed {
+		c.g.nkids = 0
+	}
 	return root
+}
+
+// groupBuilder holds the state of one Structure.Group call.
+type groupBuilder struct {
+	placed []placed // every child, in the order it was found
+	groups []Group  // a block of groups to hand out
+}
+
+type placed struct {
+	g *Group
+	c Child
+}
+
+func (b *groupBuilder) add(g *Group, c Child) {
+	g.nkids++
+	b.placed = append(b.placed, placed{g, c})
+}
+
+func (b *groupBuilder) newGroup(name string, parent *Group, def *groupDef) *Group {
+	if len(b.groups) == cap(b.groups) {
+		b.groups = make([]Group, 0, 16) // a new block: groups handed out stay where they are
+	}
+	b.groups = append(b.groups, Group{Name: name, Parent: parent, def: def, pos: -1})
+	return &b.groups[len(b.groups)-1]
 }
 
 // place finds where segment name goes, starting in group g at its current position, opening
 // new group instances and closing finished ones. It returns the group the segment belongs to,
 // with its position advanced, or nil when no place fits.
-func place(g *Group, name string) *Group {
+func (b *groupBuilder) place(g *Group, name string) *Group {
 	for at := g; at != nil; at = at.Parent {
-		if found := placeIn(at, name); found != nil {
+		if found := b.placeIn(at, name); found != nil {
 			return found
 		}
 	}
@@ -257,7 +302,7 @@ func place(g *Group, name string) *Group {
 
 // placeIn looks for name in g from g.pos on: the current element again if it repeats, then
 // the later ones.
-func placeIn(g *Group, name string) *Group {
+func (b *groupBuilder) placeIn(g *Group, name string) *Group {
 	start := g.pos
 	if start < 0 {
 		start = 0
@@ -276,9 +321,9 @@ func placeIn(g *Group, name string) *Group {
 		}
 		if e.group.first[name] {
 			g.pos = i
-			child := &Group{Name: e.name, Parent: g, def: e.group, pos: -1}
-			g.Children = append(g.Children, Child{Group: child})
-			if inner := placeIn(child, name); inner != nil {
+			child := b.newGroup(e.name, g, e.group)
+			b.add(g, Child{Group: child})
+			if inner := b.placeIn(child, name); inner != nil {
 				return inner
 			}
 		}
