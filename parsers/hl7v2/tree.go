@@ -47,12 +47,14 @@ type Tree struct {
 	segGroup []*Group
 	slab     []node
 	chunks   []*nodeChunk // the chunks slab came from, for Release
-	read     []bool       // per segment: whether a mapping selected it or anything in it
+	chunkBuf [8]*nodeChunk
+	read     []bool // per segment: whether a mapping selected it or anything in it
 }
 
 // NewTree groups m by s (nil: no grouping) for mapping.
 func NewTree(m *Message, s *Structure) *Tree {
 	t := &Tree{msg: m, root: s.Group(m)}
+	t.chunks = t.chunkBuf[:0]
 	t.segGroup = make([]*Group, m.NumSegments())
 	t.read = make([]bool, m.NumSegments())
 	var walk func(g *Group)
