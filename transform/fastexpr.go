@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
 )
@@ -20,6 +21,7 @@ import (
 //	'literal'  v  get('path')  has('path')  param('name')  code|system|display(map, s)
 //	upper(s)  lower(s)  trim(s)  s[i:j]  s + s
 //	coalesce(s, …)  uri(s)  digits(s)  decimal(s)  replace(s, s, s)  isNumber(s)  isDate(s)
+//	join(filter([s, …], # != ''), s)  join(all('path'), s)  len(s) < <= > >= == != 123
 //	s == s  s != s  b == b  b != b  s in ['a', …]  s contains|startsWith|endsWith s
 //	s matches 'literal'  !b  not b  b && b  b and b  b || b  b or b  c ? x : x
 
@@ -62,6 +64,9 @@ func fastNode(n ast.Node) (func(*run) string, func(*run) bool) {
 	case *ast.CallNode:
 		return fastCall(n)
 	case *ast.BuiltinNode:
+		if n.Name == "join" {
+			return fastJoin(n), nil
+		}
 		if len(n.Arguments) != 1 {
 			return nil, nil
 		}
@@ -265,6 +270,9 @@ func (v *overrideFinder) Visit(n *ast.Node) {
 }
 
 func fastBinary(n *ast.BinaryNode) func(*run) bool {
+	if f := fastLenCompare(n); f != nil {
+		return f
+	}
 	switch n.Operator {
 	case "&&", "and":
 		l, r := fastBool(n.Left), fastBool(n.Right)
@@ -380,4 +388,139 @@ func fastSlice(n *ast.SliceNode) func(*run) string {
 		a = min(a, b)
 		return v[a:b]
 	}
+}
+
+// fastJoin compiles join(filter([s, …], # != ”), sep) and join(all('path'), sep).
+func fastJoin(n *ast.BuiltinNode) func(*run) string {
+	if len(n.Arguments) != 2 {
+		return nil
+	}
+	sep := fastString(n.Arguments[1])
+	if sep == nil {
+		return nil
+	}
+	switch list := n.Arguments[0].(type) {
+	case *ast.CallNode: // all('path')
+		id, ok := list.Callee.(*ast.IdentifierNode)
+		if !ok || id.Value != "all" || len(list.Arguments) != 1 {
+			return nil
+		}
+		lit, ok := list.Arguments[0].(*ast.StringNode)
+		if !ok {
+			return nil
+		}
+		p := lit.Value
+		return func(r *run) string {
+			var j joiner
+			ns := r.sel(p)
+			for _, n := range ns {
+				j.add(n.Text(), sep, r)
+			}
+			clear(ns)
+			return j.String()
+		}
+	case *ast.BuiltinNode: // filter([…], # != '')
+		if list.Name != "filter" || len(list.Arguments) != 2 || !isNotEmptyPredicate(list.Arguments[1]) {
+			return nil
+		}
+		arr, ok := list.Arguments[0].(*ast.ArrayNode)
+		if !ok {
+			return nil
+		}
+		elems := make([]func(*run) string, len(arr.Nodes))
+		for i, e := range arr.Nodes {
+			if elems[i] = fastString(e); elems[i] == nil {
+				return nil
+			}
+		}
+		return func(r *run) string {
+			var j joiner
+			for _, e := range elems {
+				j.add(e(r), sep, r)
+			}
+			return j.String()
+		}
+	}
+	return nil
+}
+
+// joiner joins the non-empty strings added to it with a separator, as join(…) of the
+// non-empty ones does; it allocates only when there are two or more.
+type joiner struct {
+	b     strings.Builder
+	first string
+	n     int
+}
+
+func (j *joiner) add(s string, sep func(*run) string, r *run) {
+	if s == "" {
+		return
+	}
+	switch j.n {
+	case 0:
+		j.first = s
+	case 1:
+		j.b.WriteString(j.first)
+		fallthrough
+	default:
+		j.b.WriteString(sep(r))
+		j.b.WriteString(s)
+	}
+	j.n++
+}
+
+func (j *joiner) String() string {
+	if j.n == 1 {
+		return j.first
+	}
+	return j.b.String()
+}
+
+// isNotEmptyPredicate reports whether n is the predicate # != ”.
+func isNotEmptyPredicate(n ast.Node) bool {
+	p, ok := n.(*ast.PredicateNode)
+	if !ok {
+		return false
+	}
+	b, ok := p.Node.(*ast.BinaryNode)
+	if !ok || b.Operator != "!=" {
+		return false
+	}
+	ptr, ok1 := b.Left.(*ast.PointerNode)
+	lit, ok2 := b.Right.(*ast.StringNode)
+	return ok1 && ok2 && ptr.Name == "" && lit.Value == ""
+}
+
+// fastLenCompare compiles len(s) compared with an integer literal; len counts runes, as
+// expr's does.
+func fastLenCompare(n *ast.BinaryNode) func(*run) bool {
+	l, ok := n.Left.(*ast.BuiltinNode)
+	if !ok || l.Name != "len" || len(l.Arguments) != 1 {
+		return nil
+	}
+	lit, ok := n.Right.(*ast.IntegerNode)
+	if !ok {
+		return nil
+	}
+	s := fastString(l.Arguments[0])
+	if s == nil {
+		return nil
+	}
+	k := lit.Value
+	size := func(r *run) int { return utf8.RuneCountInString(s(r)) }
+	switch n.Operator {
+	case "<":
+		return func(r *run) bool { return size(r) < k }
+	case "<=":
+		return func(r *run) bool { return size(r) <= k }
+	case ">":
+		return func(r *run) bool { return size(r) > k }
+	case ">=":
+		return func(r *run) bool { return size(r) >= k }
+	case "==":
+		return func(r *run) bool { return size(r) == k }
+	case "!=":
+		return func(r *run) bool { return size(r) != k }
+	}
+	return nil
 }

@@ -25,6 +25,9 @@ func TestNativeExpressions(t *testing.T) {
 		`coalesce(' ', get('PID-99'))`, `coalesce(get('PID-99'), ' x ', v)`, `uri(v)`, `uri('1.2.3')`, `uri(' 1.2.3 ')`, `digits(get('PID-7'))`,
 		`decimal(get('PID-1'))`, `decimal(v)`, `replace(v, 'o', '0')`, `isNumber(get('PID-1')) ? 'n' : 'x'`,
 		`isDate(get('PID-7')) && !isDate(v)`, `'a' + v + 'b' + get('PID-99')`,
+		`join(filter([get('PID-99'), v, get('PID-8'), ''], # != ''), ' / ')`, `join(filter([get('PID-99'), v], # != ''), '-')`,
+		`join(filter([get('PID-99'), ''], # != ''), '-')`, `join(all('PID-3'), '|')`, `join(all('PID-3.4'), ',')`, `join(all('PID-99'), ',')`,
+		`join(all('PID-5.1'), ',')`, `len(v) > 2 && len(v) <= 3 ? 'y' : 'n'`, `len(get('PID-5.2')) == 4 || len(v) != 3 || len(v) < 1 || len(v) >= 9`,
 	}
 	var rules strings.Builder
 	for i, e := range exprs {
