@@ -22,6 +22,7 @@ import (
 //	upper(s)  lower(s)  trim(s)  s[i:j]  s + s
 //	coalesce(s, …)  uri(s)  digits(s)  decimal(s)  replace(s, s, s)  isNumber(s)  isDate(s)
 //	join(filter([s, …], # != ''), s)  join(all('path'), s)  len(s) < <= > >= == != 123
+//	split(s, 'sep')[i]  (in string expressions; past the last part the VM runs it and reports)
 //	s == s  s != s  b == b  b != b  s in ['a', …]  s contains|startsWith|endsWith s
 //	s matches 'literal'  !b  not b  b && b  b and b  b || b  b or b  c ? x : x
 
@@ -35,8 +36,8 @@ type fastExpr struct {
 // a form the native evaluator does not have.
 func compileFast(n ast.Node) *fastExpr {
 	s, b := fastNode(n)
-	if s == nil && b == nil {
-		return nil
+	if s == nil && b == nil || b != nil && hasSplitIndex(n) {
+		return nil // a condition cannot hand over to the VM (see fastSplitIndex)
 	}
 	return &fastExpr{str: s, bl: b}
 }
@@ -122,6 +123,8 @@ func fastNode(n ast.Node) (func(*run) string, func(*run) bool) {
 		}
 	case *ast.SliceNode:
 		return fastSlice(n), nil
+	case *ast.MemberNode:
+		return fastSplitIndex(n), nil
 	}
 	return nil, nil
 }
@@ -523,4 +526,52 @@ func fastLenCompare(n *ast.BinaryNode) func(*run) bool {
 		return func(r *run) bool { return size(r) != k }
 	}
 	return nil
+}
+
+// fastSplitIndex compiles split(s, 'sep')[i] for a literal i ≥ 0 and a non-empty literal
+// separator, without building the parts. Past the last part expr fails with an error that
+// the rule reports; the closure then sets r.missed, and the run evaluates the expression on
+// the VM instead, which reports it.
+func fastSplitIndex(n *ast.MemberNode) func(*run) string {
+	call, ok := n.Node.(*ast.BuiltinNode)
+	idx, ok2 := n.Property.(*ast.IntegerNode)
+	if !ok || !ok2 || n.Optional || call.Name != "split" || len(call.Arguments) != 2 || idx.Value < 0 {
+		return nil
+	}
+	sepLit, ok := call.Arguments[1].(*ast.StringNode)
+	str := fastString(call.Arguments[0])
+	if !ok || sepLit.Value == "" || str == nil {
+		return nil
+	}
+	sep, i := sepLit.Value, idx.Value
+	return func(r *run) string {
+		s := str(r)
+		for k := i; k > 0; k-- {
+			j := strings.Index(s, sep)
+			if j < 0 {
+				r.missed = true
+				return ""
+			}
+			s = s[j+len(sep):]
+		}
+		if j := strings.Index(s, sep); j >= 0 {
+			s = s[:j]
+		}
+		return s
+	}
+}
+
+// hasSplitIndex reports whether n holds a split(…)[i] that fastSplitIndex compiles.
+func hasSplitIndex(n ast.Node) bool {
+	var v splitFinder
+	ast.Walk(&n, &v)
+	return v.found
+}
+
+type splitFinder struct{ found bool }
+
+func (v *splitFinder) Visit(n *ast.Node) {
+	if m, ok := (*n).(*ast.MemberNode); ok && fastSplitIndex(m) != nil {
+		v.found = true
+	}
 }

@@ -28,6 +28,8 @@ func TestNativeExpressions(t *testing.T) {
 		`join(filter([get('PID-99'), v, get('PID-8'), ''], # != ''), ' / ')`, `join(filter([get('PID-99'), v], # != ''), '-')`,
 		`join(filter([get('PID-99'), ''], # != ''), '-')`, `join(all('PID-3'), '|')`, `join(all('PID-3.4'), ',')`, `join(all('PID-99'), ',')`,
 		`join(all('PID-5.1'), ',')`, `len(v) > 2 && len(v) <= 3 ? 'y' : 'n'`, `len(get('PID-5.2')) == 4 || len(v) != 3 || len(v) < 1 || len(v) >= 9`,
+		`trim(split(v, 'o')[0])`, `split(v, 'o')[1]`, `split(v, 'o')[2]`, `split(get('PID-7'), '0')[3] + '|'`, `split(v, 'Do')[1]`,
+		`split(v, 'x')[0] == 'Doe' ? 'a' : 'b'`,
 	}
 	var rules strings.Builder
 	for i, e := range exprs {
@@ -59,7 +61,7 @@ func TestNativeExpressions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			outputs[vmOnly] = append(outputs[vmOnly], resourceJSON(res, "Basic"))
+			outputs[vmOnly] = append(outputs[vmOnly], resourceJSON(res, "Basic")+fmt.Sprint(res.Diagnostics))
 		}
 	}
 	for i := range msgs {

@@ -71,6 +71,7 @@ type run struct {
 	mapDepth int       // maps being applied, nested
 	params   map[string]string
 	counts   []int // per enclosing rule with a from: the nodes it has run on so far (index())
+	missed   bool  // set by a native expression that leaves the result to the VM
 }
 
 var runPool = sync.Pool{New: func() any {
@@ -423,8 +424,11 @@ func (r *run) text(ru *rule, x tree.Node) (string, bool) {
 			if f.bl != nil {
 				return strconv.FormatBool(f.bl(r)), true
 			}
-			s := f.str(r)
-			return s, s != ""
+			r.missed = false
+			if s := f.str(r); !r.missed {
+				return s, s != ""
+			}
+			r.missed = false // the native form could not decide: the VM runs it and reports
 		}
 		out, err := r.eval(ru.value, x)
 		if err != nil {
