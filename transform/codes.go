@@ -48,7 +48,7 @@ func (m *CodeMap) Len() int { return len(m.entries) }
 
 func parseCodes(file string, n *yaml.Node) (*document, []Diagnostic) {
 	m, ps, diags := fields(file, n, "codes", "codes", "description", "system", "source", "map", "default")
-	d := &document{kind: "codes", at: at(file, n), node: n}
+	d := &document{kind: "codes", at: at(file, n)}
 	src := &codeMapSrc{at: d.at, entries: map[string]codeTarget{}}
 	d.codes = src
 	for key, dst := range map[string]*string{"codes": &d.name, "description": &d.description, "system": &src.system, "source": &src.source} {

@@ -23,7 +23,6 @@ type document struct {
 	kind string // "message", "map", "codes", "extend", "structures"
 	name string
 	at   pos
-	node *yaml.Node
 
 	// message
 	format, structure, bundle, timezone string
@@ -237,7 +236,7 @@ func parseDocument(file string, n *yaml.Node) (*document, []Diagnostic) {
 
 func parseMessage(file string, n *yaml.Node) (*document, []Diagnostic) {
 	m, ps, diags := fields(file, n, "message", "message", "description", "format", "match", "structure", "bundle", "timezone", "zone", "rules")
-	d := &document{kind: "message", at: at(file, n), node: n, zonePos: ps["zone"]}
+	d := &document{kind: "message", at: at(file, n), zonePos: ps["zone"]}
 	for key, dst := range map[string]*string{"message": &d.name, "description": &d.description, "format": &d.format, "structure": &d.structure, "bundle": &d.bundle, "timezone": &d.timezone, "zone": &d.zone} {
 		v, e := scalar(file, m[key], key)
 		if e != nil {
@@ -264,7 +263,7 @@ func parseMessage(file string, n *yaml.Node) (*document, []Diagnostic) {
 
 func parseMap(file string, n *yaml.Node) (*document, []Diagnostic) {
 	m, _, diags := fields(file, n, "map", "map", "description", "format", "source", "target", "rules", "value")
-	d := &document{kind: "map", at: at(file, n), node: n}
+	d := &document{kind: "map", at: at(file, n)}
 	if v := m["value"]; v != nil {
 		d.valuePos = scalarPos(file, v)
 	}
@@ -288,7 +287,7 @@ func parseMap(file string, n *yaml.Node) (*document, []Diagnostic) {
 
 func parseExtend(file string, n *yaml.Node) (*document, []Diagnostic) {
 	m, _, diags := fields(file, n, "extend", "extend", "description", "rules")
-	d := &document{kind: "extend", at: at(file, n), node: n}
+	d := &document{kind: "extend", at: at(file, n)}
 	v, e := scalar(file, m["extend"], "extend")
 	if e != nil {
 		diags = append(diags, *e)
@@ -385,7 +384,7 @@ func scalarPos(file string, n *yaml.Node) pos {
 //	structures: hl7v2
 //	ADT_A01: MSH [{SFT}] EVN PID …
 func parseStructures(file string, n *yaml.Node) (*document, []Diagnostic) {
-	d := &document{kind: "structures", at: at(file, n), node: n, structures: map[string]string{}}
+	d := &document{kind: "structures", at: at(file, n), structures: map[string]string{}}
 	var diags []Diagnostic
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
