@@ -2,6 +2,7 @@ package cda_test
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,4 +128,30 @@ func FuzzNarrativeFromXHTML(f *testing.F) {
 			t.Fatalf("%q gives XML that does not parse: %v\n%s", div, err, b)
 		}
 	})
+}
+
+// Check accepts what Encode writes and what Reader reads, and names what is wrong otherwise.
+func TestCheck(t *testing.T) {
+	good, err := cda.Encode(&cda.Node{Name: "ClinicalDocument", Children: []*cda.Node{{Name: "title", Children: []*cda.Node{cda.TextNode("a < b & c")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cda.Check(good); err != nil {
+		t.Errorf("Check(Encode(…)): %v\n%s", err, good)
+	}
+	for _, tt := range []struct {
+		doc  string
+		want error
+	}{
+		{`<ClinicalDocument xmlns="urn:hl7-org:v3"><title>x</titl></ClinicalDocument>`, cda.ErrSyntax},
+		{`<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&bogus;</title></ClinicalDocument>`, cda.ErrSyntax},
+		{`<ClinicalDocument xmlns="urn:hl7-org:v3"><title>`, cda.ErrSyntax},
+		{`<ClinicalDocument><title/></ClinicalDocument>`, cda.ErrNotClinicalDocument},
+		{`<Other xmlns="urn:hl7-org:v3"/>`, cda.ErrNotClinicalDocument},
+		{``, cda.ErrTruncated},
+	} {
+		if err := cda.Check([]byte(tt.doc)); !errors.Is(err, tt.want) {
+			t.Errorf("Check(%q) = %v, want %v", tt.doc, err, tt.want)
+		}
+	}
 }
