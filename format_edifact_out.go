@@ -58,19 +58,10 @@ var (
 )
 
 func initEDITypes() {
-	str := fhir.LookupType("string")
-	comps := make([]*fhir.Element, ediComponents)
-	for i := range comps {
-		comps[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "string", Elem: str}
-	}
-	ediElement = fhir.NewType("edi.element", fhir.KindComplex, comps)
+	ediElement = fhir.NewType("edi.element", fhir.KindComplex, numberedElements(1, ediComponents, 1, fhir.LookupType("string")))
 	ediSegments = map[string]*fhir.Type{}
 	add := func(tag string, n int) {
-		elems := make([]*fhir.Element, n)
-		for i := range elems {
-			elems[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "edi.element", Elem: ediElement}
-		}
-		ediSegments[tag] = fhir.NewType(tag, fhir.KindResource, elems)
+		ediSegments[tag] = fhir.NewType(tag, fhir.KindResource, numberedElements(1, n, 1, ediElement))
 	}
 	for tag, n := range ediSegmentElements {
 		add(tag, n)

@@ -53,12 +53,7 @@ var (
 )
 
 func initV2Types() {
-	str := fhir.LookupType("string")
-	comps := make([]*fhir.Element, v2Components)
-	for i := range comps {
-		comps[i] = &fhir.Element{Name: strconv.Itoa(i + 1), Order: i + 1, Max: 1, Type: "string", Elem: str}
-	}
-	v2Field = fhir.NewType("v2.field", fhir.KindComplex, comps)
+	v2Field = fhir.NewType("v2.field", fhir.KindComplex, numberedElements(1, v2Components, 1, fhir.LookupType("string")))
 	v2Segments = make(map[string]*fhir.Type, len(v2FieldCounts))
 	for name, n := range v2FieldCounts {
 		v2Segments[name] = newSegmentType(name, n)
@@ -72,11 +67,7 @@ func newSegmentType(name string, n int) *fhir.Type {
 	if name == "MSH" {
 		first = 3
 	}
-	elems := make([]*fhir.Element, 0, n)
-	for f := first; f <= n; f++ {
-		elems = append(elems, &fhir.Element{Name: strconv.Itoa(f), Order: f, Max: -1, Type: "v2.field", Elem: v2Field})
-	}
-	return fhir.NewType(name, fhir.KindResource, elems)
+	return fhir.NewType(name, fhir.KindResource, numberedElements(first, n, -1, v2Field))
 }
 
 // v2TargetTypes describes HL7 v2 segments, and their field type "v2.field", as target

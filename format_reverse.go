@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/fhirbridge/fhirbridge/fhir"
@@ -204,6 +205,17 @@ func (c *Converter) convertFHIRResource(ctx context.Context, index int, data []b
 	}
 	return &Result{Index: index, Format: FormatFHIR, MessageType: w.MessageType, ControlID: w.ControlID, Mapping: m.Name,
 		Output: w.Bytes, Warnings: append(append(warnings, out.Diagnostics...), w.Warnings...)}, nil
+}
+
+// numberedElements returns elements named by their numbers first … last (HL7 v2 fields and
+// components, EDIFACT data elements and components), each of type elem: a list when card is
+// -1, one value when it is 1.
+func numberedElements(first, last, card int, elem *fhir.Type) []*fhir.Element {
+	out := make([]*fhir.Element, 0, max(last-first+1, 0))
+	for i := first; i <= last; i++ {
+		out = append(out, &fhir.Element{Name: strconv.Itoa(i), Order: i, Max: card, Type: elem.Name, Elem: elem})
+	}
+	return out
 }
 
 // notOfFormat is the warning for a resource a reverse mapping created that the target
