@@ -10,13 +10,13 @@ import (
 	"os"
 	"reflect"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/fhirbridge/fhirbridge"
 	"github.com/fhirbridge/fhirbridge/fhir"
+	"github.com/fhirbridge/fhirbridge/internal/params"
 	"github.com/fhirbridge/fhirbridge/parsers/hl7v2"
 	"github.com/fhirbridge/fhirbridge/transform"
 )
@@ -53,28 +53,6 @@ type convKey struct {
 	params     string // the params, sorted, as k=v lines
 }
 
-// paramsKey returns params as a comparable key, and back.
-func paramsKey(p map[string]string) string {
-	lines := make([]string, 0, len(p))
-	for k, v := range p {
-		lines = append(lines, k+"="+v)
-	}
-	sort.Strings(lines)
-	return strings.Join(lines, "\n")
-}
-
-func (k convKey) paramMap() map[string]string {
-	if k.params == "" {
-		return nil
-	}
-	m := map[string]string{}
-	for _, l := range strings.Split(k.params, "\n") {
-		key, v, _ := strings.Cut(l, "=")
-		m[key] = v
-	}
-	return m
-}
-
 func newEngine() *engine {
 	return &engine{
 		newConverter: func(o fhirbridge.Options) (converter, error) { return fhirbridge.New(o) },
@@ -89,7 +67,7 @@ func (e *engine) converter(k convKey) (converter, error) {
 	if c := e.convs[k]; c != nil {
 		return c, nil
 	}
-	c, err := e.newConverter(fhirbridge.Options{BundleType: k.bundleType, Target: k.target, Params: k.paramMap()})
+	c, err := e.newConverter(fhirbridge.Options{BundleType: k.bundleType, Target: k.target, Params: params.Parse(k.params)})
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +147,7 @@ func (e *engine) convert(ctx context.Context, input []byte, opt options) (res *r
 		res.fail(kindUnsupported, err)
 		return res
 	}
-	k := convKey{bundleType: opt.BundleType, params: paramsKey(opt.Params)}
+	k := convKey{bundleType: opt.BundleType, params: params.Key(opt.Params)}
 	if opt.To != "fhir" {
 		k.target = fhirbridge.Format(opt.To)
 	}
@@ -380,25 +358,23 @@ func chain(err error) []error {
 	return out
 }
 
+// texts returns bs as JS strings, and the first of them (nil when there is none).
+func texts(bs [][]byte) ([]any, any) {
+	out := make([]any, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	return out, out[0]
+}
+
 // jsValue returns the result as the JS object that fhirbridge.convert returns: only nil,
 // bool, float64, string, []any and map[string]any, which syscall/js.ValueOf converts.
 func (r *result) jsValue() map[string]any {
-	bundles := make([]any, len(r.Bundles))
-	for i, b := range r.Bundles {
-		bundles[i] = string(b)
-	}
-	var bundle any
-	if len(bundles) > 0 {
-		bundle = bundles[0]
-	}
-	outputs := make([]any, len(r.Outputs))
-	for i, b := range r.Outputs {
-		outputs[i] = string(b)
-	}
-	var output any
-	if len(outputs) > 0 {
-		output = outputs[0]
-	}
+	bundles, bundle := texts(r.Bundles)
+	outputs, output := texts(r.Outputs)
 	messages := make([]any, len(r.Messages))
 	for i, m := range r.Messages {
 		messages[i] = map[string]any{

@@ -13,11 +13,11 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/fhirbridge/fhirbridge"
+	"github.com/fhirbridge/fhirbridge/internal/params"
 	"github.com/fhirbridge/fhirbridge/internal/problem"
 )
 
@@ -216,7 +216,7 @@ func (s *Server) handleConvert(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	k := convKey{bundleType: q.Get("bundleType")}
-	var params map[string]string
+	var ps map[string]string
 	if to := q.Get("to"); to != "" && to != "fhir" {
 		target, ok := parseFormat(to)
 		if !ok {
@@ -224,13 +224,13 @@ func (s *Server) handleConvert(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		k.target = target
-		params = map[string]string{}
+		ps = map[string]string{}
 		for name, vs := range q {
 			if p, ok := strings.CutPrefix(name, "param."); ok && p != "" && len(vs) > 0 {
-				params[p] = vs[0]
+				ps[p] = vs[0]
 			}
 		}
-		k.params = paramsKey(params)
+		k.params = params.Key(ps)
 		if format == "" {
 			format = fhirbridge.FormatFHIR
 		}
@@ -239,17 +239,7 @@ func (s *Server) handleConvert(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.convert(w, r, body, format, k, params, "")
-}
-
-// paramsKey returns params as sorted k=v lines, a comparable key.
-func paramsKey(params map[string]string) string {
-	lines := make([]string, 0, len(params))
-	for k, v := range params {
-		lines = append(lines, k+"="+v)
-	}
-	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	s.convert(w, r, body, format, k, ps, "")
 }
 
 // outputTypes are the media types of the reverse direction's outputs.
