@@ -217,10 +217,7 @@ func checkNHAISRoundTrip(t *testing.T, input, out []byte) {
 }
 
 // nhaisInputFacts are the key facts of an adaptor input: a Parameters or an amendment.
-// Facts the forward mapping does not read are left out: the third forename (PNA FS), the
-// previous address (NAD+PER), the erase markers of an amendment, and gender other (PDI 9,
-// which the forward code map EdifactGender, shared with the pathology messages where 9 is
-// "not specified", reads as unknown).
+// The erase markers of an amendment are left out (the forward mapping does not read them).
 func nhaisInputFacts(in map[string]any) []string {
 	var facts []string
 	add := func(k string, v any) {
@@ -233,7 +230,7 @@ func nhaisInputFacts(in map[string]any) []string {
 		add("nhs", in["nhsNumber"])
 		add("gp", in["gpCode"])
 		add("ha", in["healthcarePartyCode"])
-		fact := map[string]string{"/name/0/family": "family", "/name/0/given/0": "given", "/name/0/given/1": "given",
+		fact := map[string]string{"/name/0/family": "family", "/name/0/given/0": "given", "/name/0/given/1": "given", "/name/0/given/2": "given",
 			"/name/0/prefix/0": "prefix", "/name/1/family": "previous", "/birthDate": "birthDate", "/gender": "gender",
 			"/address/0/postalCode": "postalCode"}
 		for i := 0; i < 5; i++ {
@@ -274,26 +271,31 @@ func nhaisInputFacts(in map[string]any) []string {
 			continue
 		}
 		add("family", n["family"])
+		// FO and MI hold the first two forenames, FS the others in one component.
+		var rest []string
 		for j, g := range list(n["given"]) {
 			if j < 2 {
 				add("given", g)
+			} else if g, ok := g.(string); ok {
+				rest = append(rest, g)
 			}
 		}
+		add("given", strings.Join(rest, " "))
 		for _, p := range list(n["prefix"]) {
 			add("prefix", p)
 		}
 	}
 	add("birthDate", patient["birthDate"])
-	if patient["gender"] != "other" {
-		add("gender", patient["gender"])
-	}
+	add("gender", patient["gender"])
 	for i, a := range list(patient["address"]) {
-		if i == 0 {
-			for _, l := range list(a.(map[string]any)["line"]) {
-				add("line", l)
-			}
-			add("postalCode", a.(map[string]any)["postalCode"])
+		prefix := "" // the second address is the previous one (NAD+PER)
+		if i == 1 {
+			prefix = "previous "
 		}
+		for _, l := range list(a.(map[string]any)["line"]) {
+			add(prefix+"line", l)
+		}
+		add(prefix+"postalCode", a.(map[string]any)["postalCode"])
 	}
 	for _, gp := range list(patient["generalPractitioner"]) {
 		add("gp", gp.(map[string]any)["identifier"].(map[string]any)["value"])
@@ -306,8 +308,7 @@ func nhaisInputFacts(in map[string]any) []string {
 	return facts
 }
 
-// nhaisBundleFacts are the same facts of a forward FHSREG Bundle. The house name ? is the
-// NHAIS placeholder for an empty first address line, which the forward mapping keeps.
+// nhaisBundleFacts are the same facts of a forward FHSREG Bundle.
 func nhaisBundleFacts(t *testing.T, bundle []byte) []string {
 	t.Helper()
 	var facts []string
@@ -341,12 +342,15 @@ func nhaisBundleFacts(t *testing.T, bundle []byte) []string {
 			add("birthDate", r["birthDate"])
 			add("gender", r["gender"])
 			for _, a := range list(r["address"]) {
-				for _, l := range list(a.(map[string]any)["line"]) {
-					if l != "?" {
-						add("line", l)
-					}
+				a := a.(map[string]any)
+				prefix := ""
+				if a["use"] == "old" {
+					prefix = "previous "
 				}
-				add("postalCode", a.(map[string]any)["postalCode"])
+				for _, l := range list(a["line"]) {
+					add(prefix+"line", l)
+				}
+				add(prefix+"postalCode", a["postalCode"])
 			}
 			for _, gp := range list(r["generalPractitioner"]) {
 				add("gp", gp.(map[string]any)["identifier"].(map[string]any)["value"])
