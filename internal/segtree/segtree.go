@@ -197,6 +197,20 @@ type Group struct {
 	nkids    int // while grouping: the children found so far
 }
 
+// Unexpected returns, in message order, the indexes of the segments below g that the
+// structure did not expect where they stand.
+func (g *Group) Unexpected() []int {
+	var out []int
+	for _, c := range g.Children {
+		if c.Group != nil {
+			out = append(out, c.Group.Unexpected()...)
+		} else if c.Unexpected {
+			out = append(out, c.Segment)
+		}
+	}
+	return out
+}
+
 // Child is a segment (Group == nil) or a nested group of a [Group].
 type Child struct {
 	Segment int    // segment index in the message, when Group is nil

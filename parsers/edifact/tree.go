@@ -85,17 +85,9 @@ func (t *Tree) Unread() []string {
 // Unexpected returns the locations of segments the structure did not expect where they stand.
 func (t *Tree) Unexpected() []string {
 	var out []string
-	var walk func(g *SegGroup)
-	walk = func(g *SegGroup) {
-		for _, c := range g.Children {
-			if c.Group != nil {
-				walk(c.Group)
-			} else if c.Unexpected {
-				out = append(out, t.segLocation(c.Segment))
-			}
-		}
+	for _, i := range t.root.Unexpected() {
+		out = append(out, t.segLocation(i))
 	}
-	walk(t.root)
 	return out
 }
 
