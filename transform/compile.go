@@ -26,7 +26,6 @@ type Program struct {
 	docs     []*document
 	structs  map[string]map[string]string
 	byKey    map[string]*Message // format + "\x00" + match key → the first message mapping
-	fast     map[*vm.Program]*fastExpr
 }
 
 // Message is one compiled message mapping: the entry point for inputs whose type it matches.
@@ -75,6 +74,7 @@ type rule struct {
 	from     tree.Path
 	fromType string // the data type from is written with ("CX" in "CX.4"), see tree.Typed
 	when     *vm.Program
+	whenFast *fastExpr // when's native form, if it has one (fastexpr.go)
 	whenSrc  string
 	on       int // alias id, or -1
 	resource *fhir.Type
@@ -83,6 +83,7 @@ type rule struct {
 	kind     valueKind
 	constant fhir.Value
 	value    *vm.Program
+	valFast  *fastExpr // value's native form, if it has one
 	codes    *CodeMap
 	ref      int // alias id for valRef
 	mp       *compiledMap
@@ -175,12 +176,12 @@ func Compile(files []File, opts ...Option) (*Program, error) {
 			paths:   map[string]map[string]tree.Path{},
 			structs: map[string]map[string]string{},
 			byKey:   map[string]*Message{},
-			fast:    map[*vm.Program]*fastExpr{},
 		},
 		vmOnly: cfg.vmOnly,
 		funcs:  cfg.funcs,
 		types:  cfg.types,
 		exprs:  map[exprKey]*vm.Program{},
+		fast:   map[*vm.Program]*fastExpr{},
 	}
 	for _, s := range cfg.schemas {
 		c.p.schemas[s.Name()] = s
@@ -225,6 +226,7 @@ type compiler struct {
 	extends  []*document
 	msgOrder []string
 	vmOnly   bool
+	fast     map[*vm.Program]*fastExpr // native forms of the compiled expressions
 }
 
 func (c *compiler) errorf(p pos, k Kind, format string, args ...any) {
@@ -491,6 +493,9 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 	if rs.when != "" {
 		r.whenSrc = rs.when
 		r.when = c.expr(s, rs.whenPos, rs.when, true)
+		if f := c.fast[r.when]; f != nil && f.bl != nil {
+			r.whenFast = f
+		}
 	}
 	cur := target
 	if rs.on != "" {
@@ -577,6 +582,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 	case rs.value != "":
 		r.kind = valExpr
 		r.value = c.expr(s, rs.valuePos, rs.value, false)
+		r.valFast = c.fast[r.value]
 	case rs.ref != "":
 		r.kind = valRef
 		t, id := c.useAlias(sc, free, kp("ref"), rs.ref, "ref")
@@ -632,6 +638,7 @@ func (c *compiler) rule(s tree.Schema, rs *ruleSrc, target *fhir.Type, sc *scope
 			}
 			cm := c.compileMap(s, md, kp("map"))
 			r.mapName, r.kind, r.value = rs.mapName, valExpr, cm.value
+			r.valFast = c.fast[r.value]
 			if r.value == nil {
 				return nil
 			}

@@ -131,7 +131,7 @@ func (c *compiler) expr(s tree.Schema, p pos, src string, asBool bool) *vm.Progr
 	if prog != nil {
 		c.exprs[key] = prog
 		if f := compileFast(prog.Node()); f != nil && !c.vmOnly && (f.bl != nil || !asBool) && !usesOverridden(prog.Node(), c.funcs) {
-			c.p.fast[prog] = f
+			c.fast[prog] = f
 		}
 	}
 	return prog

@@ -206,7 +206,7 @@ func (r *run) apply(ru *rule, n tree.Node, t *fhir.Object) {
 // applyOne runs a rule on one node. It reports whether the rule ran (its when held and its
 // nested rules had something to read), for index().
 func (r *run) applyOne(ru *rule, x tree.Node, t *fhir.Object) bool {
-	if f := r.p.fast[ru.when]; f != nil {
+	if f := ru.whenFast; f != nil {
 		prev, prevV := r.cur, r.env.V
 		r.cur, r.env.V = x, x.Text()
 		ok := f.bl(r)
@@ -417,7 +417,7 @@ func (r *run) text(ru *rule, x tree.Node) (string, bool) {
 			r.mapRoot, r.mapSrc = x, ru.mp.source
 			defer func() { r.mapRoot, r.mapSrc = prevRoot, prevSrc }()
 		}
-		if f := r.p.fast[ru.value]; f != nil {
+		if f := ru.valFast; f != nil {
 			prev, prevV := r.cur, r.env.V
 			r.cur, r.env.V = x, x.Text()
 			defer func() { r.cur, r.env.V = prev, prevV }()
